@@ -1,0 +1,12 @@
+//! tighten: cut AWS IAM roles for Lambda functions down to least privilege.
+//!
+//! Data flows one way (see `DESIGN.md`): sources (Python tree, CloudTrail,
+//! templates, AWS) become evidence (`SdkCall`, `TrailEvent`), evidence becomes
+//! decisions (`Need`), decisions become a `Policy` and its diff and findings.
+//! Each stage takes data and returns data; only the edges touch files or AWS.
+
+pub mod actionmap;
+pub mod cli;
+pub mod need;
+pub mod policy;
+pub mod scan;

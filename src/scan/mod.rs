@@ -1,0 +1,1 @@
+//! Python parsing and binding resolution: source tree in, `SdkCall`s out.
