@@ -6,7 +6,13 @@
 //! Each stage takes data and returns data; only the edges touch files or AWS.
 
 pub mod actionmap;
+pub mod aws;
 pub mod cli;
+pub mod cloudtrail;
+pub mod context;
+pub mod diff;
+pub mod lint;
 pub mod need;
 pub mod policy;
+pub mod report;
 pub mod scan;

@@ -2,6 +2,7 @@
 //! and (later) parsing with locations and local evaluation.
 
 pub mod document;
+pub mod current;
 pub mod synth;
 
 pub use document::{OneOrMany, PolicyDocument, Statement};
