@@ -1,0 +1,2 @@
+//! CloudTrail ingest benchmark (filled in below).
+fn main() {}
