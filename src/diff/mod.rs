@@ -1,1 +1,311 @@
-//! Placeholder: see DESIGN.md for what this module owns.
+//! The semantic diff between what a role is granted and what it needs, as
+//! data (rendering lives with the commands that print it).
+//!
+//! Per action and resource: `removed` (granted now, not needed; wildcards
+//! in the current policy are expanded against the full IAM action list, so
+//! `s3:*` shows exactly which S3 actions go away), `kept` (needed and
+//! allowed), `missing` (needed and not allowed: an AccessDenied waiting to
+//! happen), `conditional` (allowed only under a condition), and `narrowed`
+//! (needed actions granted on more resources than they need). Optional
+//! needs that are not granted are listed apart, in `optional_missing`.
+//! The decisions come from the evaluator, so Deny statements, `NotAction`,
+//! `NotResource` and boundaries count the way IAM counts them.
+
+pub mod unified;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::need::{Need, Source};
+use crate::policy::eval::{Decision, Evaluator};
+use crate::policy::parse::{Effect, Location, PolicySet};
+use crate::policy::pattern::{ActionIndex, Pattern};
+use crate::policy::{PolicyDocument, Statement};
+
+/// A granted action no need uses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Removed {
+    pub action: String,
+    pub service: String,
+    /// Resource patterns as granted.
+    pub resources: BTreeSet<String>,
+    /// Granted through `NotResource`: every resource except these.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub not_resources: BTreeSet<String>,
+    /// Every grant of it has a `Condition`.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub conditional: bool,
+    pub granted_by: BTreeSet<Location>,
+}
+
+/// A needed action on one resource that the current policy allows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Kept {
+    pub action: String,
+    pub service: String,
+    pub resource: String,
+    pub granted_by: Vec<Location>,
+    pub sources: Vec<Source>,
+}
+
+/// A needed action on one resource that the current policy does not allow
+/// outright (or allows only under a condition, for `conditional`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    pub action: String,
+    pub service: String,
+    pub resource: String,
+    pub decision: Decision,
+    /// Allow statements that match only conditionally.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_by: Vec<Location>,
+    /// Deny statements that match.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub denied_by: Vec<Location>,
+    pub optional: bool,
+    /// Where the need comes from (the code line, the trail, the platform).
+    pub sources: Vec<Source>,
+}
+
+/// A needed action granted on resources other than exactly the needed ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Narrowed {
+    pub action: String,
+    pub service: String,
+    pub granted: BTreeSet<String>,
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub granted_not_resources: BTreeSet<String>,
+    pub needed: BTreeSet<String>,
+    pub granted_by: BTreeSet<Location>,
+}
+
+/// An action the current policy names that is not in the IAM action list:
+/// a typo or a retired action. It grants nothing and is reported, never
+/// silently dropped.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct UnknownAction {
+    pub action: String,
+    pub location: Location,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ServiceCounts {
+    pub removed: usize,
+    pub kept: usize,
+    pub missing: usize,
+    pub conditional: usize,
+    pub optional_missing: usize,
+    pub narrowed: usize,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct PolicyDiff {
+    pub removed: Vec<Removed>,
+    pub kept: Vec<Kept>,
+    pub missing: Vec<Missing>,
+    pub conditional: Vec<Missing>,
+    pub optional_missing: Vec<Missing>,
+    pub narrowed: Vec<Narrowed>,
+    pub unknown_actions: Vec<UnknownAction>,
+    /// Counts per IAM service prefix.
+    pub summary: BTreeMap<String, ServiceCounts>,
+}
+
+impl PolicyDiff {
+    pub fn totals(&self) -> ServiceCounts {
+        self.summary
+            .values()
+            .fold(ServiceCounts::default(), |mut t, c| {
+                t.removed += c.removed;
+                t.kept += c.kept;
+                t.missing += c.missing;
+                t.conditional += c.conditional;
+                t.optional_missing += c.optional_missing;
+                t.narrowed += c.narrowed;
+                t
+            })
+    }
+}
+
+fn service_of(action: &str) -> String {
+    action
+        .split(':')
+        .next()
+        .unwrap_or(action)
+        .to_ascii_lowercase()
+}
+
+/// What the Allow statements grant one action, accumulated over statements.
+#[derive(Default)]
+struct Grant {
+    resources: BTreeSet<String>,
+    not_resources: BTreeSet<String>,
+    unconditional: bool,
+    granted_by: BTreeSet<Location>,
+}
+
+/// Computes the diff. `include_optional` counts optional needs as required
+/// (they go to `missing` rather than `optional_missing`).
+pub fn diff(
+    needs: &[Need],
+    current: &PolicySet,
+    actions: &ActionIndex,
+    include_optional: bool,
+) -> PolicyDiff {
+    let evaluator = Evaluator::from_policy_set(current);
+    let mut out = PolicyDiff::default();
+
+    // Needs by lower-cased action: IAM action names are case-insensitive.
+    let mut needed: BTreeMap<String, Vec<&Need>> = BTreeMap::new();
+    for n in needs {
+        needed
+            .entry(n.action.to_ascii_lowercase())
+            .or_default()
+            .push(n);
+    }
+
+    for n in needs {
+        for r in &n.resources {
+            let ev = evaluator.evaluate(&n.action, r);
+            let service = service_of(&n.action);
+            let entry = |decision| Missing {
+                action: n.action.clone(),
+                service: service.clone(),
+                resource: r.clone(),
+                decision,
+                allowed_by: ev.allowed_by.clone(),
+                denied_by: ev.denied_by.clone(),
+                optional: n.optional,
+                sources: n.sources.clone(),
+            };
+            match ev.decision {
+                Decision::Allowed => out.kept.push(Kept {
+                    action: n.action.clone(),
+                    service: service.clone(),
+                    resource: r.clone(),
+                    granted_by: ev.allowed_by.clone(),
+                    sources: n.sources.clone(),
+                }),
+                Decision::ConditionallyAllowed => out.conditional.push(entry(ev.decision)),
+                d if n.optional && !include_optional => out.optional_missing.push(entry(d)),
+                d => out.missing.push(entry(d)),
+            }
+        }
+    }
+
+    // Grants, per action of the list: one slot per action keeps this
+    // linear in (statements x matching actions), even for `*`.
+    let mut grants: Vec<Option<Grant>> = Vec::new();
+    grants.resize_with(actions.len(), || None);
+    let mut unknown = BTreeSet::new();
+    for st in current.identity_statements() {
+        if st.effect != Effect::Allow {
+            continue;
+        }
+        let mut covered: BTreeSet<usize> = BTreeSet::new();
+        for p in &st.actions.patterns {
+            let hits = actions.matching(p);
+            if hits.is_empty() && !Pattern::action(p).is_wildcard() && !actions.is_empty() {
+                unknown.insert(UnknownAction {
+                    action: p.clone(),
+                    location: st.location.clone(),
+                });
+            }
+            covered.extend(hits);
+        }
+        let covered: Vec<usize> = if st.actions.negated {
+            (0..actions.len())
+                .filter(|i| !covered.contains(i))
+                .collect()
+        } else {
+            covered.into_iter().collect()
+        };
+        for i in covered {
+            let g = grants[i].get_or_insert_with(Grant::default);
+            if st.resources.negated {
+                g.not_resources
+                    .extend(st.resources.patterns.iter().cloned());
+            } else {
+                g.resources.extend(st.resources.patterns.iter().cloned());
+            }
+            g.unconditional |= !st.has_condition();
+            g.granted_by.insert(st.location.clone());
+        }
+    }
+    out.unknown_actions = unknown.into_iter().collect();
+
+    for (i, g) in grants.into_iter().enumerate() {
+        let Some(g) = g else { continue };
+        let action = actions.name(i);
+        match needed.get(&action.to_ascii_lowercase()) {
+            None => out.removed.push(Removed {
+                action: action.to_string(),
+                service: service_of(action),
+                resources: g.resources,
+                not_resources: g.not_resources,
+                conditional: !g.unconditional,
+                granted_by: g.granted_by,
+            }),
+            Some(ns) => {
+                let needed_res: BTreeSet<String> = ns
+                    .iter()
+                    .flat_map(|n| n.resources.iter().cloned())
+                    .collect();
+                if g.resources != needed_res || !g.not_resources.is_empty() {
+                    out.narrowed.push(Narrowed {
+                        action: action.to_string(),
+                        service: service_of(action),
+                        granted: g.resources,
+                        granted_not_resources: g.not_resources,
+                        needed: needed_res,
+                        granted_by: g.granted_by,
+                    });
+                }
+            }
+        }
+    }
+
+    let sort_key = |m: &Missing| (m.action.clone(), m.resource.clone());
+    out.missing.sort_by_key(sort_key);
+    out.conditional.sort_by_key(sort_key);
+    out.optional_missing.sort_by_key(sort_key);
+    out.kept
+        .sort_by(|a, b| (&a.action, &a.resource).cmp(&(&b.action, &b.resource)));
+
+    let mut summary: BTreeMap<String, ServiceCounts> = BTreeMap::new();
+    for r in &out.removed {
+        summary.entry(r.service.clone()).or_default().removed += 1;
+    }
+    for k in &out.kept {
+        summary.entry(k.service.clone()).or_default().kept += 1;
+    }
+    for m in &out.missing {
+        summary.entry(m.service.clone()).or_default().missing += 1;
+    }
+    for m in &out.conditional {
+        summary.entry(m.service.clone()).or_default().conditional += 1;
+    }
+    for m in &out.optional_missing {
+        summary
+            .entry(m.service.clone())
+            .or_default()
+            .optional_missing += 1;
+    }
+    for n in &out.narrowed {
+        summary.entry(n.service.clone()).or_default().narrowed += 1;
+    }
+    out.summary = summary;
+    out
+}
+
+/// The current identity policies merged into one document, for display.
+pub fn merged_current(current: &PolicySet) -> PolicyDocument {
+    PolicyDocument {
+        version: "2012-10-17".into(),
+        statement: current
+            .identity_statements()
+            .map(|s| s.to_statement())
+            .collect::<Vec<Statement>>(),
+    }
+}

@@ -41,7 +41,11 @@ pub struct Statement {
     pub not_action: Option<OneOrMany>,
     #[serde(rename = "Resource", skip_serializing_if = "Option::is_none", default)]
     pub resource: Option<OneOrMany>,
-    #[serde(rename = "NotResource", skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        rename = "NotResource",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
     pub not_resource: Option<OneOrMany>,
     #[serde(rename = "Condition", skip_serializing_if = "Option::is_none", default)]
     pub condition: Option<serde_json::Value>,
