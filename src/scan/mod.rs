@@ -1,12 +1,27 @@
 //! Python parsing and binding resolution: source tree in, `SdkCall`s and
-//! `Need`s out. OWNER: lead. Other modules call `scan_path`.
+//! `Need`s out.
+//!
+//! Files are read and parsed in parallel (the `ignore` walker honours
+//! `.gitignore`; one tree-sitter parser per thread), lowered to a small
+//! syntax tree (`ir`), then interpreted together (`interp`) so bindings
+//! cross module boundaries. `map` turns each recorded call into IAM actions.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::need::NeedSet;
+use crate::need::{NeedSet, Source};
+
+pub mod interp;
+pub mod ir;
+pub mod map;
+pub mod value;
+
+/// Files larger than this are skipped with a warning: generated or vendored
+/// code, never a handler.
+pub const MAX_FILE_BYTES: u64 = 5 * 1024 * 1024;
 
 #[derive(Clone, Debug, Default)]
 pub struct ScanOptions {
@@ -16,6 +31,8 @@ pub struct ScanOptions {
     /// Values for `${NAME}` placeholders (environment variables from a
     /// template or the Lambda configuration).
     pub env: BTreeMap<String, String>,
+    /// `module.function` of the Lambda handler, when known (template).
+    pub handler: Option<String>,
 }
 
 /// A call whose IAM action cannot be known statically.
@@ -26,15 +43,285 @@ pub struct Unresolved {
     pub reason: String,
 }
 
+/// A call made with another role's credentials (from `sts.assume_role`).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ForeignCall {
+    pub file: String,
+    pub line: usize,
+    pub call: String,
+    pub actions: Vec<String>,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct ScanReport {
     pub needs: NeedSet,
     pub unresolved: Vec<Unresolved>,
+    pub assumed_role_calls: Vec<ForeignCall>,
     pub warnings: Vec<String>,
     pub files_scanned: usize,
 }
 
+struct Parsed {
+    rel: String,
+    module: String,
+    body: Vec<ir::Stmt>,
+}
+
+// SAFETY-free note: `ir::Stmt` holds `Rc`, so lowering happens on the worker
+// thread and only plain data crosses threads: each worker returns the
+// source bytes it read, and lowering runs where the interpreter runs.
+struct Source0 {
+    rel: String,
+    module: String,
+    bytes: Vec<u8>,
+    tree: Option<tree_sitter::Tree>,
+    syntax_error: Option<usize>,
+}
+
 /// Scans a directory (or one file) of Python source.
-pub fn scan_path(_path: &Path, _opts: &ScanOptions) -> anyhow::Result<ScanReport> {
-    Ok(ScanReport::default())
+pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let root: PathBuf = if meta.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let warnings = Mutex::new(Vec::<String>::new());
+    let sources = Mutex::new(Vec::<Source0>::new());
+    let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+
+    let handle_file = |p: &Path| {
+        let rel = p.strip_prefix(&root).unwrap_or(p).to_string_lossy().replace('\\', "/");
+        match std::fs::metadata(p) {
+            Ok(m) if m.len() > MAX_FILE_BYTES => {
+                push(&warnings, format!("{rel}: skipped, larger than 5 MB ({} bytes)", m.len()));
+                return;
+            }
+            Err(e) => {
+                push(&warnings, format!("{rel}: cannot read: {e}"));
+                return;
+            }
+            _ => {}
+        }
+        let bytes = match std::fs::read(p) {
+            Ok(b) => b,
+            Err(e) => {
+                push(&warnings, format!("{rel}: cannot read: {e}"));
+                return;
+            }
+        };
+        if bytes.iter().take(8192).any(|b| *b == 0) {
+            push(&warnings, format!("{rel}: skipped, binary file"));
+            return;
+        }
+        PARSER.with(|cell| {
+            let mut slot = cell.borrow_mut();
+            if slot.is_none() {
+                let mut parser = tree_sitter::Parser::new();
+                if parser.set_language(&language).is_err() {
+                    return;
+                }
+                *slot = Some(parser);
+            }
+            let Some(parser) = slot.as_mut() else { return };
+            let tree = parser.parse(&bytes, None);
+            let syntax_error = tree.as_ref().and_then(|t| first_error_line(t.root_node()));
+            let module = module_name(&rel);
+            if let Ok(mut s) = sources.lock() {
+                s.push(Source0 {
+                    rel,
+                    module,
+                    bytes,
+                    tree,
+                    syntax_error,
+                });
+            }
+        });
+    };
+
+    if meta.is_dir() {
+        let walker = ignore::WalkBuilder::new(path)
+            .hidden(true)
+            .git_ignore(true)
+            .require_git(false)
+            .follow_links(false)
+            .build_parallel();
+        walker.run(|| {
+            Box::new(|entry| {
+                match entry {
+                    Ok(e) => {
+                        let p = e.path();
+                        if e.file_type().map(|t| t.is_file()).unwrap_or(false)
+                            && p.extension().map(|x| x == "py").unwrap_or(false)
+                        {
+                            handle_file(p);
+                        }
+                    }
+                    Err(err) => push(&warnings, format!("walk: {err}")),
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    } else {
+        handle_file(path);
+    }
+
+    let mut sources = sources.into_inner().unwrap_or_default();
+    let mut warnings = warnings.into_inner().unwrap_or_default();
+    sources.sort_by(|a, b| a.rel.cmp(&b.rel));
+    let mut parsed = Vec::with_capacity(sources.len());
+    for s in &sources {
+        if let Some(line) = s.syntax_error {
+            warnings.push(format!(
+                "{}:{line}: syntax error; calls in the parts that parse are still used",
+                s.rel
+            ));
+        }
+        let body = match &s.tree {
+            Some(t) => ir::Lowering::new(&s.bytes).module(t.root_node()),
+            None => {
+                warnings.push(format!("{}: could not be parsed", s.rel));
+                Vec::new()
+            }
+        };
+        parsed.push(Parsed {
+            rel: s.rel.clone(),
+            module: s.module.clone(),
+            body,
+        });
+    }
+    let mut report = analyse(parsed, opts);
+    report.files_scanned = sources.len();
+    warnings.append(&mut report.warnings);
+    warnings.sort();
+    warnings.dedup();
+    report.warnings = warnings;
+    Ok(report)
+}
+
+thread_local! {
+    static PARSER: std::cell::RefCell<Option<tree_sitter::Parser>> = const { std::cell::RefCell::new(None) };
+}
+
+fn push(w: &Mutex<Vec<String>>, msg: String) {
+    if let Ok(mut v) = w.lock() {
+        v.push(msg);
+    }
+}
+
+fn first_error_line(n: tree_sitter::Node) -> Option<usize> {
+    if !n.has_error() {
+        return None;
+    }
+    if n.is_error() || n.is_missing() {
+        return Some(n.start_position().row + 1);
+    }
+    let mut cur = n.walk();
+    for c in n.children(&mut cur) {
+        if let Some(l) = first_error_line(c) {
+            return Some(l);
+        }
+    }
+    Some(n.start_position().row + 1)
+}
+
+/// `pkg/mod.py` -> `pkg.mod`; `pkg/__init__.py` -> `pkg`.
+fn module_name(rel: &str) -> String {
+    let no_ext = rel.strip_suffix(".py").unwrap_or(rel);
+    let dotted = no_ext.replace('/', ".");
+    match dotted.strip_suffix(".__init__") {
+        Some(p) => p.to_string(),
+        None if dotted == "__init__" => String::new(),
+        None => dotted,
+    }
+}
+
+const EVENT_NAMES: &[&str] = &["event", "evt", "_event", "e", "event_data", "payload", "request"];
+
+fn looks_like_handler(def: &ir::FunctionDef) -> bool {
+    let ps: Vec<&str> = def.params.iter().filter(|p| p.star == 0).map(|p| p.name.as_str()).collect();
+    ps.len() >= 2 && EVENT_NAMES.contains(&ps[0]) && (ps[1].contains("context") || ps[1].contains("ctx") || ps[1] == "_")
+}
+
+fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
+    let modules: Vec<interp::ModuleSrc> = parsed
+        .iter()
+        .map(|p| interp::ModuleSrc {
+            name: p.module.clone(),
+            is_package: p.rel.ends_with("__init__.py"),
+            body: p.body.clone(),
+        })
+        .collect();
+    let handler = opts.handler.as_ref().and_then(|h| h.rsplit_once('.')).map(|(m, f)| (m.to_string(), f.to_string()));
+    let any_handler = parsed.iter().any(|p| {
+        p.body.iter().any(|s| matches!(s, ir::Stmt::Def(f) if looks_like_handler(f)))
+    });
+    let mut it = interp::Interp::new(&modules);
+    it.run(|def, top, module| {
+        if let Some((_, f)) = &handler
+            && top
+            && def.name == *f
+            && handler.as_ref().map(|(m, _)| module == m || module.ends_with(&format!(".{m}"))).unwrap_or(false)
+        {
+            return true;
+        }
+        // Without a handler-shaped function (a script, a library), every
+        // top-level function counts: better an over-grant we can show than a
+        // missing permission.
+        def.decorated || (top && (looks_like_handler(def) || !any_handler))
+    });
+    let cx = map::MapContext {
+        region: opts.region.as_deref(),
+        account: opts.account.as_deref(),
+        env: &opts.env,
+    };
+    let mut report = ScanReport::default();
+    let mut unresolved = BTreeSet::new();
+    for d in &it.dynamic {
+        unresolved.insert(Unresolved {
+            file: parsed[d.module].rel.clone(),
+            line: d.line,
+            reason: d.reason.clone(),
+        });
+    }
+    let mut foreign = BTreeSet::new();
+    for call in &it.calls {
+        let file = parsed[call.module].rel.clone();
+        match map::map_call(call, &cx) {
+            Ok(mapped) => {
+                if call.sdk.foreign {
+                    foreign.insert(ForeignCall {
+                        file,
+                        line: call.line,
+                        call: call.display.clone(),
+                        actions: mapped.iter().map(|m| m.action.clone()).collect(),
+                    });
+                    continue;
+                }
+                for m in mapped {
+                    report.needs.add(
+                        &m.action,
+                        m.resources,
+                        m.optional,
+                        Source::Code {
+                            file: file.clone(),
+                            line: call.line,
+                            call: call.display.clone(),
+                        },
+                    );
+                }
+            }
+            Err(reason) => {
+                unresolved.insert(Unresolved {
+                    file,
+                    line: call.line,
+                    reason,
+                });
+            }
+        }
+    }
+    report.unresolved = unresolved.into_iter().collect();
+    report.assumed_role_calls = foreign.into_iter().collect();
+    report
 }

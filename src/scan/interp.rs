@@ -1,0 +1,1644 @@
+//! The abstract interpreter: follows boto3 objects through a Python tree.
+//!
+//! Flow-insensitive and context-insensitive on purpose: every name holds the
+//! union of everything assigned to it anywhere in its scope, every parameter
+//! the union of what every caller passes, every function returns the union
+//! of its `return`s. Rounds repeat until nothing grows (bounded), then one
+//! last round records the SDK calls. Only reachable code counts: module
+//! bodies, Lambda handlers, decorated functions, and what they call. That is
+//! what keeps dead code (a helper nobody calls, a call after `return`) out of
+//! the policy.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+
+use serde_json::Value as Json;
+
+use super::ir::{Call, Expr, FunctionDef, Stmt, StrPart};
+use super::value::*;
+use crate::actionmap::table;
+
+/// How a recorded call names its operation.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OpRef {
+    /// A boto3 client method name (`get_object`, `upload_file`).
+    Method(String),
+    /// A botocore operation name (`GetObject`), from resource models.
+    Operation(String),
+    /// A waiter name (`object_exists`).
+    Waiter(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct SdkCall {
+    pub module: Id,
+    pub line: usize,
+    pub sdk: Sdk,
+    pub op: OpRef,
+    /// How the call reads in the source (`s3.download_file`).
+    pub display: String,
+    pub args: BTreeMap<String, ValSet>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dynamic {
+    pub module: Id,
+    pub line: usize,
+    pub reason: String,
+}
+
+pub struct ModuleSrc {
+    pub name: String,
+    /// `__init__.py`: relative imports resolve inside it, not beside it.
+    pub is_package: bool,
+    pub body: Vec<Stmt>,
+}
+
+struct Scope {
+    vars: HashMap<String, ValSet>,
+    parent: Option<Id>,
+    globals: HashSet<String>,
+    module: Id,
+}
+
+struct FuncInfo {
+    def: Rc<FunctionDef>,
+    scope: Id,
+    /// The scope the `def` appears in (defaults are evaluated there).
+    outer: Id,
+    class: Option<Id>,
+}
+
+struct ClassInfo {
+    scope: Id,
+    bases: ValSet,
+}
+
+const MAX_ROUNDS: usize = 24;
+
+pub struct Interp<'m> {
+    modules: &'m [ModuleSrc],
+    by_name: HashMap<String, Id>,
+    scopes: Vec<Scope>,
+    funcs: Vec<FuncInfo>,
+    classes: Vec<ClassInfo>,
+    func_ids: HashMap<*const FunctionDef, Id>,
+    returns: HashMap<Id, ValSet>,
+    reached: BTreeSet<Id>,
+    changed: bool,
+    recording: bool,
+    pub calls: Vec<SdkCall>,
+    pub dynamic: BTreeSet<Dynamic>,
+    seen_calls: HashSet<String>,
+    cur_module: Id,
+    depth: usize,
+}
+
+impl<'m> Interp<'m> {
+    pub fn new(modules: &'m [ModuleSrc]) -> Self {
+        let mut it = Interp {
+            modules,
+            by_name: HashMap::new(),
+            scopes: Vec::new(),
+            funcs: Vec::new(),
+            classes: Vec::new(),
+            func_ids: HashMap::new(),
+            returns: HashMap::new(),
+            reached: BTreeSet::new(),
+            changed: false,
+            recording: false,
+            calls: Vec::new(),
+            dynamic: BTreeSet::new(),
+            seen_calls: HashSet::new(),
+            cur_module: 0,
+            depth: 0,
+        };
+        for (i, m) in modules.iter().enumerate() {
+            it.by_name.insert(m.name.clone(), i);
+            it.scopes.push(Scope {
+                vars: HashMap::new(),
+                parent: None,
+                globals: HashSet::new(),
+                module: i,
+            });
+        }
+        for i in 0..modules.len() {
+            let body = &modules[i].body;
+            it.declare(body, i, None);
+        }
+        it
+    }
+
+    /// Registers every function and class, so ids are stable across rounds.
+    fn declare(&mut self, body: &[Stmt], scope: Id, class: Option<Id>) {
+        for s in body {
+            match s {
+                Stmt::Def(f) => {
+                    let module = self.scopes[scope].module;
+                    let fscope = self.scopes.len();
+                    self.scopes.push(Scope {
+                        vars: HashMap::new(),
+                        parent: Some(if class.is_some() {
+                            self.scopes[scope].parent.unwrap_or(scope)
+                        } else {
+                            scope
+                        }),
+                        globals: HashSet::new(),
+                        module,
+                    });
+                    let id = self.funcs.len();
+                    self.funcs.push(FuncInfo {
+                        def: f.clone(),
+                        scope: fscope,
+                        outer: scope,
+                        class,
+                    });
+                    self.func_ids.insert(Rc::as_ptr(f), id);
+                    self.declare(&f.body, fscope, None);
+                }
+                Stmt::Class(_, _, body) => {
+                    let module = self.scopes[scope].module;
+                    let cscope = self.scopes.len();
+                    self.scopes.push(Scope {
+                        vars: HashMap::new(),
+                        parent: Some(scope),
+                        globals: HashSet::new(),
+                        module,
+                    });
+                    let cid = self.classes.len();
+                    self.classes.push(ClassInfo {
+                        scope: cscope,
+                        bases: ValSet::new(),
+                    });
+                    self.declare(body, cscope, Some(cid));
+                }
+                Stmt::Block(b) | Stmt::For(_, _, b) | Stmt::With(_, b) => {
+                    self.declare(b, scope, class)
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Runs to a fixpoint from the given entry functions, then records.
+    pub fn run(&mut self, entries: impl Fn(&FunctionDef, bool, &str) -> bool) {
+        for (id, f) in self.funcs.iter().enumerate() {
+            let top = f.class.is_none() && f.outer < self.modules.len();
+            let module = &self.modules[self.scopes[f.scope].module].name;
+            if entries(&f.def, top, module) {
+                self.reached.insert(id);
+            }
+        }
+        for round in 0..=MAX_ROUNDS {
+            self.changed = false;
+            self.recording = round == MAX_ROUNDS;
+            self.round();
+            if !self.changed && !self.recording {
+                self.recording = true;
+                self.round();
+                break;
+            }
+        }
+    }
+
+    fn round(&mut self) {
+        let modules = self.modules;
+        for (i, m) in modules.iter().enumerate() {
+            self.cur_module = i;
+            self.exec_block(&m.body, i);
+        }
+        let mut done = BTreeSet::new();
+        loop {
+            let next: Vec<Id> = self.reached.difference(&done).copied().collect();
+            if next.is_empty() {
+                break;
+            }
+            for id in next {
+                done.insert(id);
+                let def = self.funcs[id].def.clone();
+                let scope = self.funcs[id].scope;
+                self.cur_module = self.scopes[scope].module;
+                if let Some(r) = self.exec_block(&def.body, scope) {
+                    self.add_return(id, r);
+                }
+            }
+        }
+    }
+
+    fn add_return(&mut self, id: Id, vals: ValSet) {
+        let entry = self.returns.entry(id).or_default();
+        let before = entry.len();
+        union_into(entry, vals);
+        if entry.len() != before {
+            self.changed = true;
+        }
+    }
+
+    /// Executes a block; returns what `return` statements in it return.
+    /// Stops at the first `return`/`raise` of the block: what follows is dead.
+    fn exec_block(&mut self, body: &[Stmt], scope: Id) -> Option<ValSet> {
+        let mut ret: Option<ValSet> = None;
+        for s in body {
+            match s {
+                Stmt::Return(e) => {
+                    let v = match e {
+                        Some(e) => self.eval(e, scope),
+                        None => one(Value::NoneV),
+                    };
+                    union_into(ret.get_or_insert_with(ValSet::new), v);
+                    return ret;
+                }
+                Stmt::Raise => return ret,
+                _ => {
+                    if let Some(r) = self.exec(s, scope) {
+                        union_into(ret.get_or_insert_with(ValSet::new), r);
+                    }
+                }
+            }
+        }
+        ret
+    }
+
+    fn exec(&mut self, s: &Stmt, scope: Id) -> Option<ValSet> {
+        match s {
+            Stmt::Import(name, alias) => {
+                let v = self.import_module(name, alias.is_none());
+                let bind = match alias {
+                    Some(a) => a.clone(),
+                    None => name.split('.').next().unwrap_or(name).to_string(),
+                };
+                self.assign_name(scope, &bind, v);
+            }
+            Stmt::ImportFrom(level, module, names) => {
+                let base = self.resolve_from(*level, module);
+                for (name, alias) in names {
+                    if name == "*" {
+                        if let Some(mid) = base.as_ref().and_then(|b| self.by_name.get(b)) {
+                            let vars: Vec<(String, ValSet)> = self.scopes[*mid]
+                                .vars
+                                .iter()
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect();
+                            for (k, v) in vars {
+                                self.assign_name(scope, &k, v);
+                            }
+                        }
+                        continue;
+                    }
+                    let v = self.import_from(base.as_deref(), module, name);
+                    self.assign_name(scope, alias.as_deref().unwrap_or(name), v);
+                }
+            }
+            Stmt::Assign(targets, value) => {
+                let v = self.eval(value, scope);
+                for t in targets {
+                    self.assign(t, v.clone(), scope);
+                }
+            }
+            Stmt::Expr(e) => {
+                self.eval(e, scope);
+            }
+            Stmt::Def(f) => {
+                if let Some(id) = self.func_ids.get(&Rc::as_ptr(f)).copied() {
+                    // Defaults are evaluated where the def is.
+                    for p in &f.params {
+                        if let Some(d) = &p.default {
+                            let v = self.eval(d, scope);
+                            let fs = self.funcs[id].scope;
+                            self.assign_local(fs, &p.name, v);
+                        }
+                    }
+                    self.assign_name(scope, &f.name, one(Value::Func(id)));
+                }
+            }
+            Stmt::Class(name, bases, body) => {
+                let cid = self.class_for(body);
+                if let Some(cid) = cid {
+                    let mut bs = ValSet::new();
+                    for b in bases {
+                        union_into(&mut bs, self.eval(b, scope));
+                    }
+                    self.classes[cid].bases = bs;
+                    let cscope = self.classes[cid].scope;
+                    self.exec_block(body, cscope);
+                    self.assign_name(scope, name, one(Value::Class(cid)));
+                }
+            }
+            Stmt::Block(b) => return self.exec_block(b, scope),
+            Stmt::For(target, iter, body) => {
+                let it = self.eval(iter, scope);
+                let elems = self.iterate(&it);
+                self.assign(target, elems, scope);
+                return self.exec_block(body, scope);
+            }
+            Stmt::With(items, body) => {
+                for (v, t) in items {
+                    let val = self.eval(v, scope);
+                    if let Some(t) = t {
+                        self.assign(t, val, scope);
+                    }
+                }
+                return self.exec_block(body, scope);
+            }
+            Stmt::Global(names) => {
+                for n in names {
+                    self.scopes[scope].globals.insert(n.clone());
+                }
+            }
+            Stmt::Return(_) | Stmt::Raise => {}
+        }
+        None
+    }
+
+    fn class_for(&self, body: &[Stmt]) -> Option<Id> {
+        // A class is identified by its first method; a class without
+        // methods has no behaviour worth tracking beyond its attributes.
+        for s in body {
+            if let Stmt::Def(f) = s
+                && let Some(fid) = self.func_ids.get(&Rc::as_ptr(f))
+            {
+                return self.funcs[*fid].class;
+            }
+        }
+        None
+    }
+
+    fn import_module(&mut self, name: &str, bind_top: bool) -> ValSet {
+        let top = name.split('.').next().unwrap_or(name);
+        let full = if bind_top { top } else { name };
+        match full {
+            "boto3" => one(Value::Boto3),
+            "boto3.session" => one(Value::Boto3),
+            "os" => one(Value::OsModule),
+            _ => {
+                if let Some(m) = self.find_module(full) {
+                    one(Value::Module(m))
+                } else if !bind_top && full.starts_with("boto3") {
+                    one(Value::Boto3)
+                } else if self.has_package(full) {
+                    one(Value::Module(full.to_string()))
+                } else {
+                    unknown()
+                }
+            }
+        }
+    }
+
+    fn has_package(&self, name: &str) -> bool {
+        let p = format!("{name}.");
+        self.by_name.keys().any(|k| k.starts_with(&p) || k.contains(&format!(".{p}")))
+    }
+
+    /// Finds a module of the tree by dotted name: exact, else the unique
+    /// module whose name ends with it (handlers often import siblings as
+    /// top-level modules: `import notify` next to `notify.py`).
+    fn find_module(&self, name: &str) -> Option<String> {
+        if self.by_name.contains_key(name) {
+            return Some(name.to_string());
+        }
+        let suffix = format!(".{name}");
+        let cur = &self.modules[self.cur_module].name;
+        let pkg = cur.rsplit_once('.').map(|(p, _)| p).unwrap_or("");
+        let sibling = if pkg.is_empty() { name.to_string() } else { format!("{pkg}.{name}") };
+        if self.by_name.contains_key(&sibling) {
+            return Some(sibling);
+        }
+        let mut cands: Vec<&String> = self.by_name.keys().filter(|k| k.ends_with(&suffix)).collect();
+        cands.sort();
+        cands.first().map(|s| s.to_string())
+    }
+
+    fn resolve_from(&self, level: usize, module: &str) -> Option<String> {
+        if level == 0 {
+            return self.find_module(module).or_else(|| {
+                if self.has_package(module) {
+                    Some(module.to_string())
+                } else {
+                    None
+                }
+            });
+        }
+        let cur = &self.modules[self.cur_module].name;
+        let is_pkg = self.modules[self.cur_module].is_package;
+        let mut parts: Vec<&str> = cur.split('.').collect();
+        if !is_pkg {
+            parts.pop();
+        }
+        for _ in 1..level {
+            parts.pop();
+        }
+        let mut base = parts.join(".");
+        if !module.is_empty() {
+            if !base.is_empty() {
+                base.push('.');
+            }
+            base.push_str(module);
+        }
+        Some(base)
+    }
+
+    fn import_from(&mut self, base: Option<&str>, module: &str, name: &str) -> ValSet {
+        match (module, name) {
+            ("boto3", "client") => return one(Value::Boto3Client),
+            ("boto3", "resource") => return one(Value::Boto3Resource),
+            ("boto3", "Session") | ("boto3.session", "Session") => return one(Value::SessionClass),
+            ("boto3", "session") => return one(Value::Boto3),
+            ("os", "environ") => return one(Value::OsEnviron),
+            ("os", "getenv") => return one(Value::EnvGet),
+            _ => {}
+        }
+        if let Some(b) = base {
+            if let Some(&mid) = self.by_name.get(b) {
+                if let Some(v) = self.scopes[mid].vars.get(name) {
+                    return v.clone();
+                }
+            }
+            let sub = if b.is_empty() { name.to_string() } else { format!("{b}.{name}") };
+            if self.by_name.contains_key(&sub) {
+                return one(Value::Module(sub));
+            }
+        }
+        unknown()
+    }
+
+    fn lookup(&self, scope: Id, name: &str) -> ValSet {
+        let mut s = Some(scope);
+        while let Some(id) = s {
+            let sc = &self.scopes[id];
+            if sc.globals.contains(name) {
+                return self.scopes[sc.module].vars.get(name).cloned().unwrap_or_else(unknown);
+            }
+            if let Some(v) = sc.vars.get(name) {
+                return v.clone();
+            }
+            s = sc.parent;
+        }
+        match name {
+            "getattr" => one(Value::Getattr),
+            "dict" | "str" | "list" | "tuple" | "len" | "print" | "int" => unknown(),
+            _ => unknown(),
+        }
+    }
+
+    fn assign_name(&mut self, scope: Id, name: &str, v: ValSet) {
+        let target = if self.scopes[scope].globals.contains(name) {
+            self.scopes[scope].module
+        } else {
+            scope
+        };
+        self.assign_local(target, name, v);
+    }
+
+    fn assign_local(&mut self, scope: Id, name: &str, v: ValSet) {
+        let entry = self.scopes[scope].vars.entry(name.to_string()).or_default();
+        let before = entry.clone();
+        union_into(entry, v);
+        if *entry != before {
+            self.changed = true;
+        }
+    }
+
+    fn assign(&mut self, target: &Expr, v: ValSet, scope: Id) {
+        match target {
+            Expr::Name(n) => self.assign_name(scope, n, v),
+            Expr::Attr(obj, attr, _) => {
+                let objs = self.eval(obj, scope);
+                for o in objs {
+                    match o {
+                        Value::Instance(cid) | Value::Class(cid) => {
+                            let cs = self.classes[cid].scope;
+                            self.assign_local(cs, attr, v.clone());
+                        }
+                        Value::Module(m) => {
+                            if let Some(&mid) = self.by_name.get(&m) {
+                                self.assign_local(mid, attr, v.clone());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Expr::Subscript(obj, key) => {
+                // d["k"] = client: the dict literal a name holds gains a key.
+                if let Expr::Name(n) = &**obj {
+                    let keys = self.eval(key, scope);
+                    let cur = self.lookup(scope, n);
+                    let mut add = ValSet::new();
+                    for c in cur {
+                        if let Value::Dict(mut m) = c {
+                            for k in &keys {
+                                let ks = match k {
+                                    Value::Str(s) => s.as_lit().unwrap_or_else(|| "*".into()),
+                                    _ => "*".into(),
+                                };
+                                union_into(m.entry(ks).or_default(), v.clone());
+                            }
+                            add.insert(Value::Dict(m));
+                        }
+                    }
+                    if !add.is_empty() {
+                        self.assign_name(scope, n, add);
+                    }
+                } else {
+                    self.eval(obj, scope);
+                }
+            }
+            Expr::List(items) => {
+                // a, b = x: element-wise when x is a known list.
+                for (i, t) in items.iter().enumerate() {
+                    let mut ev = ValSet::new();
+                    for val in &v {
+                        match val {
+                            Value::List(l) if i < l.len() => union_into(&mut ev, l[i].clone()),
+                            _ => {
+                                ev.insert(Value::Unknown);
+                            }
+                        }
+                    }
+                    self.assign(t, ev, scope);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn iterate(&mut self, vals: &ValSet) -> ValSet {
+        let mut out = ValSet::new();
+        for v in vals {
+            match v {
+                Value::List(l) => {
+                    for e in l {
+                        union_into(&mut out, e.clone());
+                    }
+                }
+                Value::Dict(m) => {
+                    for k in m.keys() {
+                        out.insert(Value::Str(SVal::lit(k)));
+                    }
+                }
+                Value::Coll(..) => {
+                    let r = self.collection_fetch(v, 0);
+                    union_into(&mut out, r);
+                }
+                _ => {
+                    out.insert(Value::Unknown);
+                }
+            }
+        }
+        if out.is_empty() {
+            out.insert(Value::Unknown);
+        }
+        out
+    }
+
+    pub fn eval(&mut self, e: &Expr, scope: Id) -> ValSet {
+        if self.depth > 200 {
+            return unknown();
+        }
+        self.depth += 1;
+        let r = self.eval_inner(e, scope);
+        self.depth -= 1;
+        r
+    }
+
+    fn eval_inner(&mut self, e: &Expr, scope: Id) -> ValSet {
+        match e {
+            Expr::Name(n) => self.lookup(scope, n),
+            Expr::Str(parts) => {
+                let mut combos: Vec<SVal> = vec![SVal::default()];
+                for p in parts {
+                    match p {
+                        StrPart::Lit(l) => combos.iter_mut().for_each(|c| c.push(Piece::Lit(l.clone()))),
+                        StrPart::Expr(x) => {
+                            let vs = self.eval(x, scope);
+                            let ss = strings(&vs);
+                            let mut next = Vec::new();
+                            for c in &combos {
+                                for s in &ss {
+                                    next.push(c.concat(s));
+                                }
+                            }
+                            next.truncate(MAX_SET);
+                            combos = next;
+                        }
+                    }
+                }
+                combos.into_iter().map(Value::Str).collect()
+            }
+            Expr::Int(i) => one(Value::Int(*i)),
+            Expr::Bool(b) => one(Value::Bool(*b)),
+            Expr::None => one(Value::NoneV),
+            Expr::Attr(obj, name, line) => {
+                let o = self.eval(obj, scope);
+                self.attr(&o, name, *line)
+            }
+            Expr::Call(c) => self.call(c, scope),
+            Expr::Subscript(obj, key) => {
+                let o = self.eval(obj, scope);
+                let k = self.eval(key, scope);
+                self.subscript(&o, &k)
+            }
+            Expr::Dict(pairs) => {
+                let mut m: BTreeMap<String, ValSet> = BTreeMap::new();
+                for (k, v) in pairs {
+                    let vv = self.eval(v, scope);
+                    match k {
+                        Some(k) => {
+                            let ks = self.eval(k, scope);
+                            for kv in ks {
+                                let key = match kv {
+                                    Value::Str(s) => s.as_lit().unwrap_or_else(|| "*".into()),
+                                    _ => "*".into(),
+                                };
+                                union_into(m.entry(key).or_default(), vv.clone());
+                            }
+                        }
+                        None => {
+                            for d in vv {
+                                if let Value::Dict(inner) = d {
+                                    for (k, v) in inner {
+                                        union_into(m.entry(k).or_default(), v);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                one(Value::Dict(m))
+            }
+            Expr::List(items) => {
+                let mut l = Vec::new();
+                for i in items {
+                    let v = self.eval(i, scope);
+                    l.push(v);
+                }
+                one(Value::List(l))
+            }
+            Expr::Add(a, b) => {
+                let av = self.eval(a, scope);
+                let bv = self.eval(b, scope);
+                let mut out = ValSet::new();
+                for x in &av {
+                    for y in &bv {
+                        let v = match (x, y) {
+                            (Value::Str(s1), Value::Str(s2)) => Value::Str(s1.concat(s2)),
+                            (Value::Str(s1), _) => Value::Str(s1.concat(&SVal::unknown())),
+                            (_, Value::Str(s2)) => Value::Str(SVal::unknown().concat(s2)),
+                            (Value::List(l1), Value::List(l2)) => {
+                                Value::List(l1.iter().chain(l2).cloned().collect())
+                            }
+                            _ => Value::Unknown,
+                        };
+                        out.insert(v);
+                    }
+                }
+                cap(out)
+            }
+            Expr::Either(items) => {
+                let mut out = ValSet::new();
+                for i in items {
+                    union_into(&mut out, self.eval(i, scope));
+                }
+                out
+            }
+            Expr::Comp(gens, body) => {
+                for (t, it) in gens {
+                    let iv = self.eval(it, scope);
+                    let elems = self.iterate(&iv);
+                    self.assign(t, elems, scope);
+                }
+                let b = self.eval(body, scope);
+                one(Value::List(vec![b]))
+            }
+            Expr::Lambda(_, body) => {
+                self.eval(body, scope);
+                unknown()
+            }
+            Expr::Splat(inner) => self.eval(inner, scope),
+            Expr::Other(items) => {
+                for i in items {
+                    self.eval(i, scope);
+                }
+                unknown()
+            }
+        }
+    }
+
+    fn subscript(&mut self, objs: &ValSet, keys: &ValSet) -> ValSet {
+        let mut out = ValSet::new();
+        for o in objs {
+            match o {
+                Value::OsEnviron => {
+                    for k in keys {
+                        out.insert(env_value(k));
+                    }
+                }
+                Value::Dict(m) => {
+                    for k in keys {
+                        match k {
+                            Value::Str(s) if s.as_lit().is_some() => {
+                                let key = s.as_lit().unwrap_or_default();
+                                match m.get(&key) {
+                                    Some(v) => union_into(&mut out, v.clone()),
+                                    None => {
+                                        out.insert(Value::Unknown);
+                                    }
+                                }
+                            }
+                            _ => {
+                                for v in m.values() {
+                                    union_into(&mut out, v.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                Value::List(l) => {
+                    for k in keys {
+                        match k {
+                            Value::Int(i) if *i >= 0 && (*i as usize) < l.len() => {
+                                union_into(&mut out, l[*i as usize].clone())
+                            }
+                            _ => {
+                                for v in l {
+                                    union_into(&mut out, v.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                Value::AssumedCreds => {
+                    out.insert(Value::AssumedCreds);
+                }
+                Value::Str(_) => {
+                    out.insert(Value::Str(SVal::unknown()));
+                }
+                _ => {
+                    out.insert(Value::Unknown);
+                }
+            }
+        }
+        if out.is_empty() {
+            out.insert(Value::Unknown);
+        }
+        cap(out)
+    }
+
+    fn attr(&mut self, objs: &ValSet, name: &str, line: usize) -> ValSet {
+        let mut out = ValSet::new();
+        for o in objs {
+            let r: ValSet = match o {
+                Value::Boto3 => match name {
+                    "client" => one(Value::Boto3Client),
+                    "resource" => one(Value::Boto3Resource),
+                    "Session" => one(Value::SessionClass),
+                    "session" => one(Value::Boto3),
+                    _ => unknown(),
+                },
+                Value::OsModule => match name {
+                    "environ" => one(Value::OsEnviron),
+                    "getenv" => one(Value::EnvGet),
+                    _ => unknown(),
+                },
+                Value::OsEnviron if name == "get" => one(Value::EnvGet),
+                Value::Dict(m) if name == "get" => one(Value::DictGet(m.clone())),
+                Value::Module(m) => {
+                    let mid = self.by_name.get(m).copied();
+                    match mid.and_then(|id| self.scopes[id].vars.get(name).cloned()) {
+                        Some(v) => v,
+                        None => {
+                            let sub = format!("{m}.{name}");
+                            if self.by_name.contains_key(&sub) || self.has_package(&sub) {
+                                one(Value::Module(sub))
+                            } else {
+                                unknown()
+                            }
+                        }
+                    }
+                }
+                Value::Instance(cid) => self.class_attr(*cid, name, true),
+                Value::Class(cid) => self.class_attr(*cid, name, false),
+                Value::Session(_) => match name {
+                    "client" | "resource" => one(Value::SdkMethod(Box::new(o.clone()), name.into())),
+                    _ => unknown(),
+                },
+                Value::Client(_) => match name {
+                    "exceptions" | "meta" => unknown(),
+                    _ => one(Value::SdkMethod(Box::new(o.clone()), name.into())),
+                },
+                Value::Res(sdk, rtype, ids) => self.res_attr(sdk, rtype, ids, name, line, o),
+                Value::Coll(..) | Value::Paginator(..) | Value::Waiter(..) | Value::BatchWriter(..) => {
+                    one(Value::SdkMethod(Box::new(o.clone()), name.into()))
+                }
+                Value::AssumedCreds => one(Value::AssumedCreds),
+                Value::Str(_) => one(Value::Unknown),
+                _ => unknown(),
+            };
+            union_into(&mut out, r);
+        }
+        if out.is_empty() {
+            out.insert(Value::Unknown);
+        }
+        cap(out)
+    }
+
+    fn class_attr(&self, cid: Id, name: &str, bind: bool) -> ValSet {
+        let mut seen = HashSet::new();
+        let mut stack = vec![cid];
+        while let Some(c) = stack.pop() {
+            if !seen.insert(c) {
+                continue;
+            }
+            let cs = self.classes[c].scope;
+            if let Some(v) = self.scopes[cs].vars.get(name) {
+                return v
+                    .iter()
+                    .map(|x| match x {
+                        Value::Func(f) if bind && self.funcs[*f].class.is_some() => Value::Method(cid, *f),
+                        other => other.clone(),
+                    })
+                    .collect();
+            }
+            for b in &self.classes[c].bases {
+                if let Value::Class(bc) = b {
+                    stack.push(*bc);
+                }
+            }
+        }
+        unknown()
+    }
+
+    fn call(&mut self, c: &Call, scope: Id) -> ValSet {
+        let fvals = self.eval(&c.func, scope);
+        let mut args = Vec::new();
+        for a in &c.args {
+            let v = self.eval(a, scope);
+            args.push(v);
+        }
+        let mut kwargs: BTreeMap<String, ValSet> = BTreeMap::new();
+        for (k, v) in &c.kwargs {
+            let vv = self.eval(v, scope);
+            union_into(kwargs.entry(k.clone()).or_default(), vv);
+        }
+        for s in &c.splats {
+            let vv = self.eval(s, scope);
+            for d in vv {
+                if let Value::Dict(m) = d {
+                    for (k, v) in m {
+                        union_into(kwargs.entry(k).or_default(), v);
+                    }
+                }
+            }
+        }
+        let mut out = ValSet::new();
+        let mut callee_known = false;
+        for f in &fvals {
+            let r = match f {
+                Value::Func(id) => {
+                    callee_known = true;
+                    self.call_func(*id, None, &args, &kwargs)
+                }
+                Value::Method(cid, id) => {
+                    callee_known = true;
+                    self.call_func(*id, Some(one(Value::Instance(*cid))), &args, &kwargs)
+                }
+                Value::Class(cid) => {
+                    callee_known = true;
+                    let init = self.class_attr(*cid, "__init__", true);
+                    for i in init {
+                        if let Value::Method(_, fid) = i {
+                            self.call_func(fid, Some(one(Value::Instance(*cid))), &args, &kwargs);
+                        }
+                    }
+                    one(Value::Instance(*cid))
+                }
+                Value::Boto3Client | Value::Boto3Resource => {
+                    callee_known = true;
+                    let sess = Sdk {
+                        svc: String::new(),
+                        region: None,
+                        foreign: false,
+                    };
+                    let kind = if matches!(f, Value::Boto3Client) { "client" } else { "resource" };
+                    self.make_sdk(&sess, kind, &args, &kwargs)
+                }
+                Value::SessionClass => {
+                    callee_known = true;
+                    let foreign = is_foreign(&kwargs);
+                    let region = kw_region(&kwargs);
+                    one(Value::Session(Sdk {
+                        svc: String::new(),
+                        region,
+                        foreign,
+                    }))
+                }
+                Value::EnvGet => {
+                    callee_known = true;
+                    let key = args.first().or_else(|| kwargs.get("key"));
+                    match key {
+                        Some(k) => k.iter().map(env_value).collect(),
+                        None => unknown(),
+                    }
+                }
+                Value::DictGet(m) => {
+                    callee_known = true;
+                    let d = one(Value::Dict(m.clone()));
+                    match args.first() {
+                        Some(k) => {
+                            let mut r = self.subscript(&d, k);
+                            if let Some(def) = args.get(1) {
+                                union_into(&mut r, def.clone());
+                            }
+                            r
+                        }
+                        None => unknown(),
+                    }
+                }
+                Value::Getattr => {
+                    callee_known = true;
+                    self.getattr(&args, c.line)
+                }
+                Value::SdkMethod(target, name) => {
+                    callee_known = true;
+                    self.sdk_method(target, name, &args, &kwargs, c)
+                }
+                _ => unknown(),
+            };
+            union_into(&mut out, r);
+        }
+        if !callee_known {
+            // A function handed to code we cannot see (a thread, an executor,
+            // a framework) may be called by it.
+            for a in args.iter().chain(kwargs.values()) {
+                for v in a {
+                    match v {
+                        Value::Func(id) | Value::Method(_, id) => {
+                            if self.reached.insert(*id) {
+                                self.changed = true;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if out.is_empty() {
+            out.insert(Value::Unknown);
+        }
+        cap(out)
+    }
+
+    fn call_func(&mut self, id: Id, selfv: Option<ValSet>, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>) -> ValSet {
+        if self.reached.insert(id) {
+            self.changed = true;
+        }
+        let def = self.funcs[id].def.clone();
+        let fscope = self.funcs[id].scope;
+        let mut params = def.params.iter().peekable();
+        if let Some(sv) = selfv
+            && let Some(p) = params.next()
+        {
+            self.assign_local(fscope, &p.name, sv);
+        }
+        let mut extra_kw = BTreeMap::new();
+        let mut pos = args.iter();
+        let mut named: HashSet<&str> = HashSet::new();
+        for p in params {
+            match p.star {
+                1 => {
+                    let rest: Vec<ValSet> = pos.by_ref().cloned().collect();
+                    self.assign_local(fscope, &p.name, one(Value::List(rest)));
+                }
+                2 => {}
+                _ => {
+                    named.insert(&p.name);
+                    if let Some(a) = pos.next() {
+                        self.assign_local(fscope, &p.name, a.clone());
+                    }
+                    if let Some(v) = kwargs.get(&p.name) {
+                        self.assign_local(fscope, &p.name, v.clone());
+                    }
+                }
+            }
+        }
+        for (k, v) in kwargs {
+            if !named.contains(k.as_str()) {
+                extra_kw.insert(k.clone(), v.clone());
+            }
+        }
+        if let Some(p) = def.params.iter().find(|p| p.star == 2) {
+            self.assign_local(fscope, &p.name, one(Value::Dict(extra_kw)));
+        }
+        self.returns.get(&id).cloned().unwrap_or_else(unknown)
+    }
+
+    fn getattr(&mut self, args: &[ValSet], line: usize) -> ValSet {
+        let (Some(obj), Some(name)) = (args.first(), args.get(1)) else {
+            return unknown();
+        };
+        let mut out = ValSet::new();
+        for n in name {
+            match n {
+                Value::Str(s) if s.as_lit().is_some() => {
+                    let lit = s.as_lit().unwrap_or_default();
+                    union_into(&mut out, self.attr(obj, &lit, line));
+                }
+                _ => {
+                    if obj.iter().any(is_sdk_object) {
+                        let svc = obj
+                            .iter()
+                            .find_map(|o| match o {
+                                Value::Client(s) | Value::Res(s, ..) => Some(s.svc.clone()),
+                                _ => None,
+                            })
+                            .unwrap_or_default();
+                        self.dynamic_at(
+                            line,
+                            format!("getattr on the {svc} client with a method name that is not a literal"),
+                        );
+                    }
+                    out.insert(Value::Unknown);
+                }
+            }
+        }
+        out
+    }
+
+    fn dynamic_at(&mut self, line: usize, reason: String) {
+        if self.recording {
+            self.dynamic.insert(Dynamic {
+                module: self.cur_module,
+                line,
+                reason,
+            });
+        }
+    }
+
+    /// `boto3.client(...)`, `session.client(...)`, and the resource forms.
+    fn make_sdk(&mut self, base: &Sdk, kind: &str, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>) -> ValSet {
+        let svc_vals = args.first().or_else(|| kwargs.get("service_name"));
+        let region = kw_region(kwargs).or_else(|| base.region.clone());
+        let foreign = base.foreign || is_foreign(kwargs);
+        let mut out = ValSet::new();
+        let svcs = svc_vals.map(strings).unwrap_or_else(|| vec![SVal::unknown()]);
+        for s in svcs {
+            let svc = s.as_lit().unwrap_or_default();
+            let sdk = Sdk {
+                svc,
+                region: region.clone(),
+                foreign,
+            };
+            out.insert(if kind == "client" {
+                Value::Client(sdk)
+            } else {
+                Value::Res(sdk, String::new(), vec![])
+            });
+        }
+        out
+    }
+
+    fn record(&mut self, sdk: &Sdk, op: OpRef, display: String, args: BTreeMap<String, ValSet>, line: usize) {
+        if !self.recording {
+            return;
+        }
+        let key = format!("{}:{line}:{:?}:{:?}:{:?}", self.cur_module, sdk, op, args);
+        if !self.seen_calls.insert(key) {
+            return;
+        }
+        self.calls.push(SdkCall {
+            module: self.cur_module,
+            line,
+            sdk: sdk.clone(),
+            op,
+            display,
+            args,
+        });
+    }
+
+    fn sdk_method(&mut self, target: &Value, name: &str, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>, c: &Call) -> ValSet {
+        let line = c.line;
+        match target {
+            Value::Session(sdk) => match name {
+                "client" | "resource" => self.make_sdk(sdk, name, args, kwargs),
+                _ => unknown(),
+            },
+            Value::Client(sdk) => self.client_method(sdk, name, args, kwargs, line),
+            Value::Paginator(sdk, op) if name == "paginate" => {
+                let var = var_name(&c.func);
+                self.record(sdk, OpRef::Method(op.clone()), format!("{var}.paginate ({op})"), kwargs.clone(), line);
+                unknown()
+            }
+            Value::Waiter(sdk, w) if name == "wait" => {
+                self.record(sdk, OpRef::Waiter(w.clone()), format!("waiter {w}"), kwargs.clone(), line);
+                unknown()
+            }
+            Value::BatchWriter(sdk, table) => {
+                if matches!(name, "put_item" | "delete_item") {
+                    let mut a = kwargs.clone();
+                    a.insert("TableName".into(), one(Value::Str(table.clone())));
+                    self.record(sdk, OpRef::Method("batch_write_item".into()), format!("batch_writer().{name}"), a, line);
+                }
+                unknown()
+            }
+            Value::Res(sdk, rtype, ids) => self.res_method(sdk, rtype, ids, name, args, kwargs, line),
+            Value::Coll(sdk, rtype, coll, ids, filt) => match name {
+                "all" | "filter" | "limit" | "page_size" => {
+                    let mut f = filt.clone();
+                    for (k, v) in kwargs {
+                        union_into(f.entry(k.clone()).or_default(), v.clone());
+                    }
+                    let v = Value::Coll(sdk.clone(), rtype.clone(), coll.clone(), ids.clone(), f);
+                    self.collection_fetch(&v, line);
+                    one(v)
+                }
+                _ => {
+                    self.collection_batch(sdk, rtype, coll, ids, filt, name, line);
+                    unknown()
+                }
+            },
+            _ => unknown(),
+        }
+    }
+
+    fn client_method(&mut self, sdk: &Sdk, name: &str, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>, line: usize) -> ValSet {
+        if sdk.svc.is_empty() {
+            self.dynamic_at(line, format!("`{name}` called on a client whose service is not known statically"));
+            return unknown();
+        }
+        let disp = |m: &str| format!("{}.{m}", sdk.svc);
+        match name {
+            "get_paginator" | "get_waiter" => {
+                let n = args.first().or_else(|| kwargs.get(if name == "get_paginator" { "operation_name" } else { "waiter_name" }));
+                let mut out = ValSet::new();
+                for s in n.map(strings).unwrap_or_default() {
+                    match s.as_lit() {
+                        Some(op) => {
+                            out.insert(if name == "get_paginator" {
+                                Value::Paginator(sdk.clone(), op)
+                            } else {
+                                Value::Waiter(sdk.clone(), op)
+                            });
+                        }
+                        None => {
+                            self.dynamic_at(line, format!("{name} with a name that is not a literal"));
+                            out.insert(Value::Unknown);
+                        }
+                    }
+                }
+                if out.is_empty() {
+                    out.insert(Value::Unknown);
+                }
+                out
+            }
+            "generate_presigned_url" => {
+                let m = args.first().or_else(|| kwargs.get("ClientMethod"));
+                let params = args.get(1).or_else(|| kwargs.get("Params"));
+                let mut a = BTreeMap::new();
+                for p in params.into_iter().flatten() {
+                    if let Value::Dict(d) = p {
+                        for (k, v) in d {
+                            union_into(a.entry(k.clone()).or_default(), v.clone());
+                        }
+                    }
+                }
+                for s in m.map(strings).unwrap_or_default() {
+                    match s.as_lit() {
+                        Some(method) => self.record(sdk, OpRef::Method(method.clone()), format!("{} (presigned {method})", disp(name)), a.clone(), line),
+                        None => self.dynamic_at(line, "generate_presigned_url with a ClientMethod that is not a literal".into()),
+                    }
+                }
+                one(Value::Str(SVal::unknown()))
+            }
+            "generate_presigned_post" => {
+                let a = positional(args, kwargs, &["Bucket", "Key"]);
+                self.record(sdk, OpRef::Method("put_object".into()), format!("{} (presigned post)", disp(name)), a, line);
+                unknown()
+            }
+            "can_paginate" | "close" | "get_waiter_names" | "exceptions" | "meta" => unknown(),
+            _ => {
+                let a = match name {
+                    "upload_file" => positional(args, kwargs, &["Filename", "Bucket", "Key"]),
+                    "download_file" => positional(args, kwargs, &["Bucket", "Key", "Filename"]),
+                    "upload_fileobj" => positional(args, kwargs, &["Fileobj", "Bucket", "Key"]),
+                    "download_fileobj" => positional(args, kwargs, &["Bucket", "Key", "Fileobj"]),
+                    "copy" => positional(args, kwargs, &["CopySource", "Bucket", "Key"]),
+                    _ => kwargs.clone(),
+                };
+                self.record(sdk, OpRef::Method(name.to_string()), disp(name), a.clone(), line);
+                match name {
+                    "assume_role" | "assume_role_with_web_identity" | "assume_role_with_saml" | "get_session_token" => {
+                        one(Value::AssumedCreds)
+                    }
+                    "get_queue_url" => {
+                        let mut m = BTreeMap::new();
+                        let urls: ValSet = a
+                            .get("QueueName")
+                            .map(strings)
+                            .unwrap_or_else(|| vec![SVal::unknown()])
+                            .into_iter()
+                            .map(|n| Value::Str(queue_url(&n, sdk)))
+                            .collect();
+                        m.insert("QueueUrl".to_string(), urls);
+                        one(Value::Dict(m))
+                    }
+                    _ => unknown(),
+                }
+            }
+        }
+    }
+
+    fn res_def(&self, svc: &str, rtype: &str) -> Option<Json> {
+        let model = table().service(svc)?.resource_model()?;
+        let def = if rtype.is_empty() {
+            model.get("service")?
+        } else {
+            model.get("resources")?.get(rtype)?
+        };
+        Some(def.clone())
+    }
+
+    fn res_attr(&mut self, sdk: &Sdk, rtype: &str, ids: &[SVal], name: &str, line: usize, o: &Value) -> ValSet {
+        let Some(def) = self.res_def(&sdk.svc, rtype) else {
+            return one(Value::SdkMethod(Box::new(o.clone()), name.into()));
+        };
+        let idents = ident_names(&def);
+        // Identifiers are plain attributes.
+        if let Some(idents) = def.get("identifiers").and_then(|v| v.as_array()) {
+            for (i, idn) in idents.iter().enumerate() {
+                if let Some(n) = idn.get("name").and_then(|v| v.as_str())
+                    && norm(n) == norm(name)
+                {
+                    return one(Value::Str(ids.get(i).cloned().unwrap_or_else(SVal::unknown)));
+                }
+            }
+        }
+        if let Some(colls) = def.get("collections").and_then(|v| v.as_object()) {
+            for k in colls.keys() {
+                if norm(k) == norm(name) {
+                    return one(Value::Coll(sdk.clone(), rtype.to_string(), k.clone(), ids.to_vec(), BTreeMap::new()));
+                }
+            }
+        }
+        let is_callable = ["actions", "has", "waiters", "batchActions"].iter().any(|sec| {
+            def.get(*sec)
+                .and_then(|v| v.as_object())
+                .map(|m| m.keys().any(|k| norm(k) == norm(name) || norm(&format!("WaitUntil{k}")) == norm(name)))
+                .unwrap_or(false)
+        }) || matches!(
+            name,
+            "load" | "reload" | "get_available_subresources" | "upload_file" | "download_file"
+                | "upload_fileobj" | "download_fileobj" | "copy" | "batch_writer" | "meta"
+        ) || name.starts_with("wait_until_");
+        if is_callable || name == "meta" {
+            return one(Value::SdkMethod(Box::new(o.clone()), name.into()));
+        }
+        // Anything else is a shape attribute: boto3 loads the resource lazily
+        // with its `load` request on first access.
+        if let Some(op) = def.get("load").and_then(|l| l.get("request")).and_then(|r| r.get("operation")).and_then(|v| v.as_str()) {
+            let a = self.request_params(&def, "load", &idents, ids, &BTreeMap::new());
+            self.record(sdk, OpRef::Operation(op.to_string()), format!("{rtype}.{name} (lazy load)"), a, line);
+        }
+        unknown()
+    }
+
+    /// Builds the request arguments from a model request: identifiers of
+    /// this resource and literals, plus the caller's keyword arguments.
+    fn request_params(&self, def: &Json, section_key: &str, idents: &[String], ids: &[SVal], kwargs: &BTreeMap<String, ValSet>) -> BTreeMap<String, ValSet> {
+        let req = if section_key == "load" {
+            def.get("load").and_then(|l| l.get("request"))
+        } else {
+            Some(def)
+        };
+        let mut a = kwargs.clone();
+        if let Some(params) = req.and_then(|r| r.get("params")).and_then(|p| p.as_array()) {
+            for p in params {
+                let target = p.get("target").and_then(|v| v.as_str()).unwrap_or("");
+                let top = target.split(['.', '[']).next().unwrap_or(target).to_string();
+                match p.get("source").and_then(|v| v.as_str()) {
+                    Some("identifier") => {
+                        let n = p.get("name").and_then(|v| v.as_str()).unwrap_or("");
+                        let idx = ident_index(idents, n);
+                        let val = idx.and_then(|i| ids.get(i).cloned()).unwrap_or_else(SVal::unknown);
+                        if top == target {
+                            a.insert(top, one(Value::Str(val)));
+                        } else {
+                            // Nested targets (`TransactItems[0].Put.TableName`)
+                            // are rare in models; keep the identifier at top.
+                            a.entry(top).or_insert_with(|| one(Value::Str(val)));
+                        }
+                    }
+                    Some("string") => {
+                        if let Some(v) = p.get("value").and_then(|v| v.as_str()) {
+                            a.insert(top, one(Value::Str(SVal::lit(v))));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        a
+    }
+
+
+    #[allow(clippy::too_many_arguments)]
+    fn res_method(&mut self, sdk: &Sdk, rtype: &str, ids: &[SVal], name: &str, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>, line: usize) -> ValSet {
+        let Some(def) = self.res_def(&sdk.svc, rtype) else {
+            if sdk.svc.is_empty() {
+                self.dynamic_at(line, format!("`{name}` called on a resource whose service is not known statically"));
+            }
+            return unknown();
+        };
+        let idents = ident_names(&def);
+        let label = if rtype.is_empty() { sdk.svc.clone() } else { rtype.to_string() };
+        // boto3's injected transfer and batch helpers.
+        let helper = match (rtype, name) {
+            ("Bucket", "upload_file") => Some(("upload_file", vec!["Filename", "Key"], "Bucket")),
+            ("Bucket", "download_file") => Some(("download_file", vec!["Key", "Filename"], "Bucket")),
+            ("Bucket", "upload_fileobj") => Some(("upload_fileobj", vec!["Fileobj", "Key"], "Bucket")),
+            ("Bucket", "download_fileobj") => Some(("download_fileobj", vec!["Key", "Fileobj"], "Bucket")),
+            ("Bucket", "copy") => Some(("copy", vec!["CopySource", "Key"], "Bucket")),
+            ("Object", "upload_file") => Some(("upload_file", vec!["Filename"], "Object")),
+            ("Object", "download_file") => Some(("download_file", vec!["Filename"], "Object")),
+            ("Object", "upload_fileobj") => Some(("upload_fileobj", vec!["Fileobj"], "Object")),
+            ("Object", "download_fileobj") => Some(("download_fileobj", vec!["Fileobj"], "Object")),
+            ("Object", "copy") => Some(("copy", vec!["CopySource"], "Object")),
+            _ => None,
+        };
+        if let Some((method, names, _)) = helper {
+            let mut a = positional(args, kwargs, &names);
+            a.insert("Bucket".into(), one(Value::Str(ids.first().cloned().unwrap_or_else(SVal::unknown))));
+            if rtype == "Object" {
+                a.insert("Key".into(), one(Value::Str(ids.get(1).cloned().unwrap_or_else(SVal::unknown))));
+            }
+            self.record(sdk, OpRef::Method(method.into()), format!("{label}.{name}"), a, line);
+            return unknown();
+        }
+        if rtype == "Table" && name == "batch_writer" {
+            return one(Value::BatchWriter(sdk.clone(), ids.first().cloned().unwrap_or_else(SVal::unknown)));
+        }
+        if name == "load" || name == "reload" {
+            if let Some(op) = def.get("load").and_then(|l| l.get("request")).and_then(|r| r.get("operation")).and_then(|v| v.as_str()) {
+                let a = self.request_params(&def, "load", &idents, ids, kwargs);
+                self.record(sdk, OpRef::Operation(op.to_string()), format!("{label}.{name}"), a, line);
+            }
+            return unknown();
+        }
+        // Sub-resources: `dynamodb.Table(name)`, `bucket.Object(key)`.
+        if let Some((_, has)) = find_key(&def, "has", name) {
+            let Some(r) = has.get("resource") else { return unknown() };
+            let ty = r.get("type").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let mut new_ids = Vec::new();
+            let mut inputs = args.iter();
+            let child_idents = self.res_def(&sdk.svc, &ty).map(|d| ident_names(&d)).unwrap_or_default();
+            for (i, idn) in r.get("identifiers").and_then(|v| v.as_array()).cloned().unwrap_or_default().iter().enumerate() {
+                let v = match idn.get("source").and_then(|v| v.as_str()) {
+                    Some("identifier") => {
+                        let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
+                        ident_index(&idents, n).and_then(|k| ids.get(k).cloned()).unwrap_or_else(SVal::unknown)
+                    }
+                    Some("input") => {
+                        let by_kw = child_idents.get(i).and_then(|n| kwargs.iter().find(|(k, _)| norm(k) == norm(n)).map(|(_, v)| v));
+                        inputs
+                            .next()
+                            .or(by_kw)
+                            .map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown))
+                            .unwrap_or_else(SVal::unknown)
+                    }
+                    _ => SVal::unknown(),
+                };
+                new_ids.push(v);
+            }
+            return one(Value::Res(sdk.clone(), ty, new_ids));
+        }
+        // Actions: `table.put_item(...)`, `obj.get()`, `sqs.get_queue_by_name(...)`.
+        if let Some((aname, action)) = find_key(&def, "actions", name) {
+            let req = action.get("request").cloned().unwrap_or(Json::Null);
+            let op = req.get("operation").and_then(|v| v.as_str()).unwrap_or(&aname).to_string();
+            let a = self.request_params(&req, "request", &idents, ids, kwargs);
+            self.record(sdk, OpRef::Operation(op.clone()), format!("{label}.{name}"), a.clone(), line);
+            if let Some(r) = action.get("resource") {
+                let ty = r.get("type").and_then(|v| v.as_str()).unwrap_or("").to_string();
+                let mut new_ids = Vec::new();
+                for idn in r.get("identifiers").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+                    let v = match idn.get("source").and_then(|v| v.as_str()) {
+                        Some("requestParameter") => {
+                            let p = idn.get("path").and_then(|v| v.as_str()).unwrap_or("");
+                            a.get(p).map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)).unwrap_or_else(SVal::unknown)
+                        }
+                        Some("identifier") => {
+                            let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
+                            ident_index(&idents, n).and_then(|k| ids.get(k).cloned()).unwrap_or_else(SVal::unknown)
+                        }
+                        Some("response") if op == "GetQueueUrl" => {
+                            let n = a.get("QueueName").map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)).unwrap_or_else(SVal::unknown);
+                            queue_url(&n, sdk)
+                        }
+                        _ => SVal::unknown(),
+                    };
+                    new_ids.push(v);
+                }
+                return one(Value::Res(sdk.clone(), ty, new_ids));
+            }
+            return unknown();
+        }
+        // Resource waiters: `bucket.wait_until_exists()`.
+        if let Some(rest) = name.strip_prefix("wait_until_")
+            && let Some((_, w)) = find_key(&def, "waiters", rest)
+        {
+            if let Some(wn) = w.get("waiterName").and_then(|v| v.as_str()) {
+                let mut a = kwargs.clone();
+                for p in w.get("params").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+                    if let (Some(t), Some("identifier"), Some(n)) = (p.get("target").and_then(|v| v.as_str()), p.get("source").and_then(|v| v.as_str()), p.get("name").and_then(|v| v.as_str())) {
+                        let v = ident_index(&idents, n).and_then(|k| ids.get(k).cloned()).unwrap_or_else(SVal::unknown);
+                        a.insert(t.to_string(), one(Value::Str(v)));
+                    }
+                }
+                let snake = snake_case(wn);
+                self.record(sdk, OpRef::Waiter(snake.clone()), format!("{label}.{name}"), a, line);
+            }
+            return unknown();
+        }
+        unknown()
+    }
+
+    /// A collection is listed: record its request; its items are resources.
+    fn collection_fetch(&mut self, coll: &Value, line: usize) -> ValSet {
+        let Value::Coll(sdk, rtype, name, ids, filt) = coll else { return unknown() };
+        let Some(def) = self.res_def(&sdk.svc, rtype) else { return unknown() };
+        let idents = ident_names(&def);
+        let Some(c) = def.get("collections").and_then(|v| v.get(name)).cloned() else { return unknown() };
+        let req = c.get("request").cloned().unwrap_or(Json::Null);
+        let mut items = ValSet::new();
+        if let Some(op) = req.get("operation").and_then(|v| v.as_str()) {
+            let a = self.request_params(&req, "request", &idents, ids, filt);
+            if line > 0 {
+                let label = if rtype.is_empty() { sdk.svc.clone() } else { rtype.clone() };
+                self.record(sdk, OpRef::Operation(op.to_string()), format!("{label}.{name}"), a.clone(), line);
+            }
+            if let Some(r) = c.get("resource") {
+                let ty = r.get("type").and_then(|v| v.as_str()).unwrap_or("").to_string();
+                let mut new_ids = Vec::new();
+                for idn in r.get("identifiers").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+                    let v = match idn.get("source").and_then(|v| v.as_str()) {
+                        Some("requestParameter") => {
+                            let p = idn.get("path").and_then(|v| v.as_str()).unwrap_or("");
+                            a.get(p).map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)).unwrap_or_else(SVal::unknown)
+                        }
+                        Some("identifier") => {
+                            let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
+                            ident_index(&idents, n).and_then(|k| ids.get(k).cloned()).unwrap_or_else(SVal::unknown)
+                        }
+                        _ => SVal::unknown(),
+                    };
+                    new_ids.push(v);
+                }
+                items.insert(Value::Res(sdk.clone(), ty, new_ids));
+            }
+        }
+        if items.is_empty() {
+            items.insert(Value::Unknown);
+        }
+        items
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn collection_batch(&mut self, sdk: &Sdk, rtype: &str, coll: &str, ids: &[SVal], filt: &BTreeMap<String, ValSet>, name: &str, line: usize) {
+        let v = Value::Coll(sdk.clone(), rtype.to_string(), coll.to_string(), ids.to_vec(), filt.clone());
+        let items = self.collection_fetch(&v, line);
+        for it in items {
+            if let Value::Res(s, ty, item_ids) = it
+                && let Some(def) = self.res_def(&s.svc, &ty)
+            {
+                let idents = ident_names(&def);
+                if let Some((_, ba)) = find_key(&def, "batchActions", name) {
+                    let req = ba.get("request").cloned().unwrap_or(Json::Null);
+                    if let Some(op) = req.get("operation").and_then(|v| v.as_str()) {
+                        let mut a = self.request_params(&req, "request", &idents, &item_ids, &BTreeMap::new());
+                        // Batch requests name items by path (`Delete.Objects[*].Key`).
+                        if let Some(b) = item_ids.first() {
+                            a.entry("Bucket".into()).or_insert_with(|| one(Value::Str(b.clone())));
+                        }
+                        self.record(&s, OpRef::Operation(op.to_string()), format!("{coll}.{name}"), a, line);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn ident_names(def: &Json) -> Vec<String> {
+    def.get("identifiers")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|i| i.get("name").and_then(|v| v.as_str()).map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+/// Identifiers travel as positional values in the order of the resource's
+/// `identifiers` list.
+fn ident_index(idents: &[String], name: &str) -> Option<usize> {
+    idents.iter().position(|n| n == name)
+}
+
+fn find_key(def: &Json, section: &str, name: &str) -> Option<(String, Json)> {
+    let m = def.get(section)?.as_object()?;
+    m.iter().find(|(k, _)| norm(k) == norm(name)).map(|(k, v)| (k.clone(), v.clone()))
+}
+
+/// Resource model names are PascalCase; Python uses snake_case. Compare
+/// without case and underscores, as boto3's own name transform is a bijection
+/// on these names.
+fn norm(s: &str) -> String {
+    s.chars().filter(|c| *c != '_').flat_map(|c| c.to_lowercase()).collect()
+}
+
+fn snake_case(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn positional(args: &[ValSet], kwargs: &BTreeMap<String, ValSet>, names: &[&str]) -> BTreeMap<String, ValSet> {
+    let mut a = kwargs.clone();
+    for (i, n) in names.iter().enumerate() {
+        if let Some(v) = args.get(i) {
+            a.entry(n.to_string()).or_insert_with(|| v.clone());
+        }
+    }
+    a
+}
+
+fn queue_url(name: &SVal, sdk: &Sdk) -> SVal {
+    let mut s = SVal::lit("https://sqs.");
+    match &sdk.region {
+        Some(r) => s.push(Piece::Lit(r.clone())),
+        None => s.push(Piece::Lit("${AWS::Region}".into())),
+    }
+    s.push(Piece::Lit(".amazonaws.com/${AWS::AccountId}/".into()));
+    s.concat(name)
+}
+
+fn env_value(k: &Value) -> Value {
+    match k {
+        Value::Str(s) => match s.as_lit() {
+            Some(name) => Value::Str(SVal(vec![Piece::Env(name)])),
+            None => Value::Str(SVal::unknown()),
+        },
+        _ => Value::Str(SVal::unknown()),
+    }
+}
+
+fn is_foreign(kwargs: &BTreeMap<String, ValSet>) -> bool {
+    ["aws_access_key_id", "aws_session_token", "aws_secret_access_key"]
+        .iter()
+        .any(|k| kwargs.get(*k).map(|v| v.iter().any(|x| !matches!(x, Value::NoneV))).unwrap_or(false))
+}
+
+fn kw_region(kwargs: &BTreeMap<String, ValSet>) -> Option<String> {
+    let v = kwargs.get("region_name")?;
+    let ss = strings(v);
+    if ss.len() == 1 { ss[0].as_lit() } else { None }
+}
+
+fn is_sdk_object(v: &Value) -> bool {
+    matches!(v, Value::Client(_) | Value::Res(..) | Value::Coll(..))
+}
+
+fn var_name(e: &Expr) -> String {
+    match e {
+        Expr::Attr(o, _, _) => match &**o {
+            Expr::Name(n) => n.clone(),
+            Expr::Attr(_, a, _) => a.clone(),
+            _ => "paginator".into(),
+        },
+        _ => "paginator".into(),
+    }
+}
+
+pub fn union_into(dst: &mut ValSet, src: ValSet) {
+    if dst.len() >= MAX_SET {
+        return;
+    }
+    for v in src {
+        dst.insert(v);
+        if dst.len() >= MAX_SET {
+            dst.insert(Value::Unknown);
+            return;
+        }
+    }
+}
+
+fn cap(v: ValSet) -> ValSet {
+    if v.len() > MAX_SET {
+        return unknown();
+    }
+    v
+}

@@ -1,0 +1,476 @@
+//! Map: an `SdkCall` becomes IAM actions on resource ARNs, through the
+//! bundled table. ARNs come from the table's IAM ARN formats, filled from the
+//! call's arguments; what cannot be known becomes `*` inside the ARN. Only
+//! actions with no resource type get a bare `"*"`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::interp::{OpRef, SdkCall};
+use super::value::{Piece, SVal, ValSet, Value, strings};
+use crate::actionmap::{ActionSpec, Mapping, Operation, table};
+
+pub struct Mapped {
+    pub action: String,
+    pub resources: BTreeSet<String>,
+    pub optional: bool,
+}
+
+pub struct MapContext<'a> {
+    pub region: Option<&'a str>,
+    pub account: Option<&'a str>,
+    pub env: &'a BTreeMap<String, String>,
+}
+
+/// Maps one call. `Err` carries the reason it cannot be mapped (unknown
+/// service or method, or an operation with no IAM action): reported as
+/// unresolved, never guessed.
+pub fn map_call(call: &SdkCall, cx: &MapContext) -> Result<Vec<Mapped>, String> {
+    let svc = table()
+        .service(&call.sdk.svc)
+        .ok_or_else(|| format!("unknown boto3 service `{}`", call.sdk.svc))?;
+    let op: Option<&Operation> = match &call.op {
+        OpRef::Method(m) => svc.operation_by_method(m).or_else(|| svc.paginator(m)),
+        OpRef::Operation(o) => svc.operation(o),
+        OpRef::Waiter(w) => svc.waiter(w),
+    };
+    let op = op.ok_or_else(|| format!("`{}` is not an operation of boto3 service `{}`", call.display, call.sdk.svc))?;
+    let specs = match &op.mapping {
+        Mapping::Permissionless => return Ok(vec![]),
+        Mapping::Unresolved => {
+            return Err(format!("no IAM action is known for {}:{}", svc.iam_prefix, op.name));
+        }
+        Mapping::Actions(specs) => specs,
+    };
+    let mut out = Vec::new();
+    for spec in specs {
+        if !applies(spec, &call.args) {
+            continue;
+        }
+        let resources = resources_for(spec, call, &op.name, cx);
+        out.push(Mapped {
+            action: spec.action.clone(),
+            resources,
+            optional: spec.optional,
+        });
+    }
+    Ok(out)
+}
+
+fn present(v: &ValSet) -> bool {
+    !v.iter().all(|x| matches!(x, Value::Bool(false) | Value::NoneV))
+}
+
+fn applies(spec: &ActionSpec, args: &BTreeMap<String, ValSet>) -> bool {
+    if let Some(u) = &spec.unless_arg
+        && args.get(u).map(present).unwrap_or(false)
+    {
+        return false;
+    }
+    match &spec.if_arg {
+        None => true,
+        Some(cond) => match cond.split_once("[].") {
+            Some((list, kind)) => !items_of_kind(args.get(list), kind).is_empty(),
+            None => args.get(cond).map(present).unwrap_or(false),
+        },
+    }
+}
+
+/// DynamoDB transactions: the dicts under `TransactItems[].Put` etc.
+fn items_of_kind(list: Option<&ValSet>, kind: &str) -> Vec<BTreeMap<String, ValSet>> {
+    let mut out = Vec::new();
+    for v in list.into_iter().flatten() {
+        if let Value::List(items) = v {
+            for it in items.iter().flatten() {
+                if let Value::Dict(d) = it
+                    && let Some(inner) = d.get(kind)
+                {
+                    for x in inner {
+                        if let Value::Dict(m) = x {
+                            out.push(m.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn resources_for(spec: &ActionSpec, call: &SdkCall, op_name: &str, cx: &MapContext) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if spec.resource_types.is_empty() {
+        out.insert("*".to_string());
+        return out;
+    }
+    let prefix = spec.action.split(':').next().unwrap_or("");
+    // Argument sets: transactions scope each action to its items' tables.
+    let arg_sets: Vec<BTreeMap<String, ValSet>> = match spec.if_arg.as_deref().and_then(|c| c.split_once("[].")) {
+        Some((list, kind)) => items_of_kind(call.args.get(list), kind),
+        None => vec![call.args.clone()],
+    };
+    for args in &arg_sets {
+        let mut candidates: Vec<(usize, Vec<String>)> = Vec::new();
+        for rt in &spec.resource_types {
+            let Some(fmt) = table().arn_format(prefix, rt) else { continue };
+            let (filled, arns) = fill(fmt, prefix, rt, args, spec, call, op_name, cx);
+            candidates.push((filled, arns));
+        }
+        if candidates.is_empty() {
+            out.insert("*".to_string());
+            continue;
+        }
+        // Several resource types (a DynamoDB table or its index; a Redshift
+        // dbuser and dbname): keep those the arguments name, preferring the
+        // most specific.
+        let best = candidates.iter().map(|c| c.0).max().unwrap_or(0);
+        if spec.resource_types.len() > 1 && best > 0 {
+            let named: Vec<&(usize, Vec<String>)> = candidates.iter().filter(|c| c.0 > 0).collect();
+            let distinct_best: Vec<&&(usize, Vec<String>)> = named.iter().filter(|c| c.0 == best).collect();
+            if prefix == "dynamodb" || distinct_best.len() == named.len() {
+                for c in distinct_best {
+                    out.extend(c.1.iter().cloned());
+                }
+            } else {
+                for c in named {
+                    out.extend(c.1.iter().cloned());
+                }
+            }
+        } else {
+            out.extend(candidates[0].1.iter().cloned());
+        }
+    }
+    if out.is_empty() {
+        out.insert("*".to_string());
+    }
+    out
+}
+
+/// Fills an ARN format; returns how many resource-specific placeholders
+/// came from arguments, and the ARNs.
+#[allow(clippy::too_many_arguments)]
+fn fill(
+    fmt: &str,
+    prefix: &str,
+    rt: &str,
+    args: &BTreeMap<String, ValSet>,
+    spec: &ActionSpec,
+    call: &SdkCall,
+    op_name: &str,
+    cx: &MapContext,
+) -> (usize, Vec<String>) {
+    let region = call.sdk.region.as_deref().or(cx.region).unwrap_or("${AWS::Region}").to_string();
+    let account = cx.account.unwrap_or("${AWS::AccountId}").to_string();
+    let mut results: Vec<String> = vec![String::new()];
+    let mut filled = 0;
+    let mut rest = fmt;
+    while let Some(start) = rest.find("${") {
+        let lit = &rest[..start];
+        results.iter_mut().for_each(|r| r.push_str(lit));
+        let Some(end) = rest[start..].find('}') else { break };
+        let ph = &rest[start + 2..start + end];
+        rest = &rest[start + end + 1..];
+        let vals: Vec<String> = match ph {
+            "Partition" => vec!["aws".into()],
+            "Region" => vec![region.clone()],
+            "Account" | "AccountId" => vec![account.clone()],
+            _ => match arg_for(ph, prefix, rt, args, spec, op_name) {
+                Some(ArgVal::Whole(v)) => {
+                    filled += 1;
+                    return (filled, v.iter().map(|s| render(s, cx.env, false)).collect());
+                }
+                Some(ArgVal::Part(v)) => {
+                    filled += 1;
+                    let key_like = matches!(ph, "ObjectName" | "ParameterNameWithoutLeadingSlash");
+                    v.iter().map(|s| render(s, cx.env, key_like)).collect()
+                }
+                None => vec!["*".into()],
+            },
+        };
+        let mut next = Vec::new();
+        for r in &results {
+            for v in &vals {
+                next.push(format!("{r}{v}"));
+            }
+        }
+        results = next;
+    }
+    results.iter_mut().for_each(|r| r.push_str(rest));
+    // "arn:...:secret:NAME" needs the random suffix Secrets Manager adds.
+    if prefix == "secretsmanager" && rt == "Secret" || rt == "secret" && prefix == "secretsmanager" {
+        for r in results.iter_mut() {
+            if !r.ends_with('*') && !r.ends_with("-??????") && filled > 0 && !fmt_whole(r) {
+                r.push_str("-??????");
+            }
+        }
+    }
+    (filled, results)
+}
+
+fn fmt_whole(_r: &str) -> bool {
+    false
+}
+
+enum ArgVal {
+    /// The argument is the whole ARN.
+    Whole(Vec<SVal>),
+    /// The argument fills this placeholder.
+    Part(Vec<SVal>),
+}
+
+/// Which call argument fills an ARN placeholder.
+fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, spec: &ActionSpec, op_name: &str) -> Option<ArgVal> {
+    let base = ph.strip_suffix("Name").or_else(|| ph.strip_suffix("Id")).unwrap_or(ph);
+    let mut names: Vec<String> = vec![
+        ph.to_string(),
+        base.to_string(),
+        format!("{base}Name"),
+        format!("{base}Id"),
+        format!("{base}Arn"),
+        format!("{base}Url"),
+        format!("{base}Identifier"),
+    ];
+    let special: &[&str] = match (prefix, ph) {
+        ("s3", "ObjectName") => &["Key"],
+        ("s3", "BucketName") => &["Bucket"],
+        ("sqs", "QueueName") => &["QueueUrl", "QueueName"],
+        ("ssm", "ParameterNameWithoutLeadingSlash") => &["Name", "Names", "Path"],
+        ("kms", "KeyId") => match spec.role.as_deref() {
+            Some("source") => &["SourceKeyId"],
+            Some("destination") => &["DestinationKeyId"],
+            _ => &["KeyId"],
+        },
+        ("bedrock", _) => &["modelId"],
+        ("states", _) => &["stateMachineArn", "executionArn", "activityArn"],
+        ("events", "EventBusName") => &["EventBusName"],
+        ("execute-api", _) => &[],
+        _ => &[],
+    };
+    if !special.is_empty() {
+        names = special.iter().map(|s| s.to_string()).chain(names).collect();
+    }
+    if prefix == "execute-api" {
+        let method = match op_name {
+            "PostToConnection" => "POST",
+            "DeleteConnection" => "DELETE",
+            "GetConnection" => "GET",
+            _ => "*",
+        };
+        return match ph {
+            "Method" => Some(ArgVal::Part(vec![SVal::lit(method)])),
+            "ApiSpecificResourcePath" => Some(ArgVal::Part(vec![SVal::lit("@connections/*")])),
+            _ => None,
+        };
+    }
+    // S3 copies: the source object comes from CopySource.
+    if prefix == "s3" && spec.role.as_deref() == Some("source") {
+        let cs = args.get("CopySource")?;
+        let mut out = Vec::new();
+        for v in cs {
+            match v {
+                Value::Dict(d) => {
+                    let key = if ph == "BucketName" { "Bucket" } else { "Key" };
+                    out.extend(d.get(key).map(strings).unwrap_or_else(|| vec![SVal::unknown()]));
+                }
+                Value::Str(s) => {
+                    // "bucket/key": split on the first literal slash.
+                    out.push(split_copy_source(s, ph == "BucketName"));
+                }
+                _ => out.push(SVal::unknown()),
+            }
+        }
+        return Some(ArgVal::Part(out));
+    }
+    if prefix == "s3" && spec.role.as_deref() == Some("destination") {
+        // Destination is Bucket/Key, like any other call.
+    }
+    for n in &names {
+        let Some((arg_name, v)) = find_arg(args, n) else { continue };
+        let vals = flat_strings(v);
+        let whole = vals.iter().all(|s| looks_like_arn(s, &arg_name));
+        if whole && !vals.is_empty() {
+            return Some(ArgVal::Whole(vals));
+        }
+        let vals: Vec<SVal> = vals
+            .into_iter()
+            .map(|s| match (prefix, ph, arg_name.as_str()) {
+                ("sqs", _, "QueueUrl") => last_segment(&s),
+                ("ssm", _, _) => strip_leading_slash(&s),
+                _ => s,
+            })
+            .collect();
+        let _ = rt;
+        return Some(ArgVal::Part(vals));
+    }
+    // Nested arguments (`Entries[].EventBusName`).
+    for v in args.values() {
+        if let Some(found) = find_nested(v, &names, 0) {
+            return Some(ArgVal::Part(found));
+        }
+    }
+    if prefix == "events" && ph == "EventBusName" {
+        return Some(ArgVal::Part(vec![SVal::lit("default")]));
+    }
+    None
+}
+
+fn find_arg<'a>(args: &'a BTreeMap<String, ValSet>, name: &str) -> Option<(String, &'a ValSet)> {
+    args.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(k, v)| (k.clone(), v))
+}
+
+fn find_nested(v: &ValSet, names: &[String], depth: usize) -> Option<Vec<SVal>> {
+    if depth > 4 {
+        return None;
+    }
+    for x in v {
+        match x {
+            Value::Dict(d) => {
+                for n in names {
+                    if let Some((_, vv)) = find_arg(d, n) {
+                        return Some(flat_strings(vv));
+                    }
+                }
+                for vv in d.values() {
+                    if let Some(f) = find_nested(vv, names, depth + 1) {
+                        return Some(f);
+                    }
+                }
+            }
+            Value::List(items) => {
+                for it in items {
+                    if let Some(f) = find_nested(it, names, depth + 1) {
+                        return Some(f);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Strings of a value set, looking into lists (`Names=[a, b]`).
+fn flat_strings(v: &ValSet) -> Vec<SVal> {
+    let mut out = Vec::new();
+    let mut plain = ValSet::new();
+    for x in v {
+        match x {
+            Value::List(items) => {
+                for it in items {
+                    for s in flat_strings(it) {
+                        if !out.contains(&s) {
+                            out.push(s);
+                        }
+                    }
+                }
+            }
+            other => {
+                plain.insert(other.clone());
+            }
+        }
+    }
+    if !plain.is_empty() || out.is_empty() {
+        for s in strings(&plain) {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+/// A value is a whole ARN when it starts with `arn:`, or when it is one
+/// environment variable passed to an `...Arn` argument or named like one.
+fn looks_like_arn(s: &SVal, arg_name: &str) -> bool {
+    if let Some(Piece::Lit(l)) = s.0.first()
+        && l.starts_with("arn:")
+    {
+        return true;
+    }
+    if let [Piece::Env(e)] = s.0.as_slice() {
+        let e = e.to_ascii_uppercase();
+        return e.ends_with("ARN") || e.contains("_ARN_") || arg_name.to_ascii_lowercase().ends_with("arn");
+    }
+    false
+}
+
+fn last_segment(s: &SVal) -> SVal {
+    // A queue URL ends in the queue name after the last literal '/'.
+    let mut out = SVal::default();
+    for p in s.0.iter().rev() {
+        match p {
+            Piece::Lit(l) => {
+                if let Some(i) = l.rfind('/') {
+                    let mut head = SVal(vec![Piece::Lit(l[i + 1..].to_string())]);
+                    if head.0 == vec![Piece::Lit(String::new())] {
+                        head.0.clear();
+                    }
+                    let mut r = head;
+                    for x in out.0.iter().rev() {
+                        r.push(x.clone());
+                    }
+                    return r;
+                }
+                out.0.insert(0, p.clone());
+                continue;
+            }
+            other => out.0.insert(0, other.clone()),
+        }
+    }
+    // No slash: a URL from the environment; the name cannot be known.
+    if s.0.iter().all(|p| matches!(p, Piece::Lit(_))) {
+        s.clone()
+    } else {
+        SVal::unknown()
+    }
+}
+
+fn strip_leading_slash(s: &SVal) -> SVal {
+    let mut out = s.clone();
+    if let Some(Piece::Lit(l)) = out.0.first_mut()
+        && let Some(rest) = l.strip_prefix('/')
+    {
+        *l = rest.to_string();
+    }
+    out
+}
+
+fn split_copy_source(s: &SVal, bucket: bool) -> SVal {
+    let mut head = SVal::default();
+    let mut tail = SVal::default();
+    let mut in_tail = false;
+    for p in &s.0 {
+        if in_tail {
+            tail.push(p.clone());
+            continue;
+        }
+        match p {
+            Piece::Lit(l) => match l.find('/') {
+                Some(i) => {
+                    head.push(Piece::Lit(l[..i].to_string()));
+                    tail.push(Piece::Lit(l[i + 1..].to_string()));
+                    in_tail = true;
+                }
+                None => head.push(p.clone()),
+            },
+            _ => head.push(p.clone()),
+        }
+    }
+    if !in_tail {
+        return SVal::unknown();
+    }
+    if bucket { head } else { tail }
+}
+
+/// Renders a value into an ARN part. Key-like parts (S3 keys, parameter
+/// paths) stop at the first unknown piece with `*`: `"web/" + name + ".png"`
+/// is `web/*`, which covers every key the code can write.
+fn render(s: &SVal, env: &BTreeMap<String, String>, key_like: bool) -> String {
+    if key_like && let Some(i) = s.0.iter().position(|p| matches!(p, Piece::Unknown)) {
+        let mut head = SVal(s.0[..i].to_vec());
+        head.push(Piece::Unknown);
+        return head.render(env);
+    }
+    s.render(env)
+}
