@@ -1,0 +1,196 @@
+//! Platform needs: what the Lambda service does with the function's role,
+//! whatever the code does. Writing to the function's log group, sending
+//! X-Ray segments when tracing is active, managing ENIs in a VPC, polling
+//! SQS / Kinesis / DynamoDB-stream event sources, and delivering failed
+//! asynchronous events to a dead-letter queue or topic.
+//! <https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html>
+
+use super::{EventSourceKind, FunctionContext};
+use crate::need::{NeedSet, Source};
+
+/// CloudWatch Logs checks the log-stream form `log-group:NAME:log-stream:...`
+/// for `CreateLogStream`/`PutLogEvents`, and `log-group:NAME:*` is also the
+/// form AWS's own scoped Lambda policies use for `CreateLogGroup`, so one
+/// resource covers all three.
+const LOG_ACTIONS: [&str; 3] = [
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+];
+
+/// `xray:PutTraceSegments` and `PutTelemetryRecords` have no resource type.
+const XRAY_ACTIONS: [&str; 2] = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+
+/// Lambda creates and deletes the ENIs itself, on subnets and with IDs not
+/// known in advance; AWS's `AWSLambdaVPCAccessExecutionRole` grants these on
+/// `*` for that reason.
+const ENI_ACTIONS: [&str; 5] = [
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:UnassignPrivateIpAddresses",
+];
+
+const SQS_POLL: [&str; 3] = [
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+];
+
+const KINESIS_POLL: [&str; 5] = [
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+];
+
+const DYNAMODB_STREAM_POLL: [&str; 3] = [
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+];
+
+/// Every action `platform_needs` can emit, for tests that check them
+/// against the IAM action list.
+pub const ALL_PLATFORM_ACTIONS: &[&str] = &[
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "xray:PutTelemetryRecords",
+    "xray:PutTraceSegments",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:UnassignPrivateIpAddresses",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ReceiveMessage",
+    "kinesis:DescribeStream",
+    "kinesis:DescribeStreamSummary",
+    "kinesis:GetRecords",
+    "kinesis:GetShardIterator",
+    "kinesis:ListShards",
+    "kinesis:ListStreams",
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+    "sqs:SendMessage",
+    "sns:Publish",
+];
+
+impl FunctionContext {
+    fn platform(&self, reason: String, line: usize) -> Source {
+        Source::Platform {
+            reason,
+            file: Some(self.file.clone()),
+            line: Some(line),
+        }
+    }
+
+    /// The needs the Lambda platform has of the role for this function.
+    pub fn platform_needs(&self) -> NeedSet {
+        let mut needs = NeedSet::new();
+        let log_group = format!(
+            "arn:aws:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{}:*",
+            self.log_group
+        );
+        for action in LOG_ACTIONS {
+            needs.add(
+                action,
+                [log_group.clone()],
+                false,
+                self.platform(
+                    format!("Lambda writes the function's logs to {}", self.log_group),
+                    self.line,
+                ),
+            );
+        }
+        if self.tracing_active {
+            let line = self.tracing_line.unwrap_or(self.line);
+            for action in XRAY_ACTIONS {
+                needs.add(
+                    action,
+                    ["*".to_string()],
+                    false,
+                    self.platform("active tracing sends segments to X-Ray".to_string(), line),
+                );
+            }
+        }
+        if self.in_vpc {
+            let line = self.vpc_line.unwrap_or(self.line);
+            for action in ENI_ACTIONS {
+                needs.add(
+                    action,
+                    ["*".to_string()],
+                    false,
+                    self.platform(
+                        "Lambda manages the function's network interfaces in its VPC".to_string(),
+                        line,
+                    ),
+                );
+            }
+        }
+        for e in &self.event_sources {
+            let Some(target) = e.target.clone() else {
+                continue;
+            };
+            let (polled, listing): (&[&str], Option<&str>) = match e.kind {
+                EventSourceKind::Sqs => (&SQS_POLL, None),
+                EventSourceKind::Kinesis => (&KINESIS_POLL, Some("kinesis:ListStreams")),
+                EventSourceKind::DynamoDb => (&DYNAMODB_STREAM_POLL, Some("dynamodb:ListStreams")),
+                _ => continue,
+            };
+            let reason = format!(
+                "the {} event source `{}` is polled by Lambda",
+                kind_label(&e.kind),
+                e.name
+            );
+            for action in polled {
+                needs.add(
+                    action,
+                    [target.clone()],
+                    false,
+                    self.platform(reason.clone(), e.line),
+                );
+            }
+            if let Some(action) = listing {
+                needs.add(
+                    action,
+                    ["*".to_string()],
+                    false,
+                    self.platform(reason, e.line),
+                );
+            }
+        }
+        if let Some(dlq) = &self.dead_letter {
+            let action = if dlq.target.starts_with("arn:aws:sns:") {
+                "sns:Publish"
+            } else {
+                "sqs:SendMessage"
+            };
+            needs.add(
+                action,
+                [dlq.target.clone()],
+                false,
+                self.platform(
+                    "Lambda sends failed asynchronous events to the dead-letter target".to_string(),
+                    dlq.line,
+                ),
+            );
+        }
+        needs
+    }
+}
+
+fn kind_label(kind: &EventSourceKind) -> &'static str {
+    match kind {
+        EventSourceKind::Sqs => "SQS",
+        EventSourceKind::Kinesis => "Kinesis",
+        EventSourceKind::DynamoDb => "DynamoDB stream",
+        _ => "",
+    }
+}
