@@ -1,10 +1,560 @@
-//! `tighten diff`. Stub: owned by the helper that builds this command.
+//! `tighten diff`: what the role's current policy grants that the code does
+//! not need (removed), what stays (kept), and what the code needs that the
+//! role lacks (missing: an AccessDenied waiting to happen), plus the
+//! unified diff from the current policy to the suggested one.
+//!
+//! Needs come from the scan and the template's platform needs; the current
+//! policy from `--current`, else the template, else AWS. The suggested
+//! policy is checked with the evaluator before anything is printed: a
+//! policy that does not allow every need is a bug in tighten, never output.
 
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args, Debug)]
-pub struct DiffArgs {}
+use anyhow::{Context, bail};
+use serde_json::json;
 
-pub fn run(_args: DiffArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("tighten diff is not built yet")
+use crate::diff::{PolicyDiff, diff, merged_current, unified};
+use crate::need::{Need, NeedSet, Source};
+use crate::policy::current::CurrentPolicy;
+use crate::policy::eval::unallowed_needs;
+use crate::policy::parse::{ParseOptions, PolicySet, parse_current, parse_policy_text};
+use crate::policy::pattern::ActionIndex;
+use crate::policy::synth::synthesize;
+use crate::policy::{Location, PolicyDocument};
+use crate::scan::{ScanOptions, scan_path};
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// Summary, missing needs with their code lines, then the unified diff.
+    Text,
+    /// Versioned JSON report (`version`, `current`, `suggested`, `removed`,
+    /// `kept`, `missing`, `unified_diff`, ...).
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiffArgs {
+    /// Lambda source directory (or one .py file).
+    pub path: PathBuf,
+
+    /// The current policy as a file.
+    ///
+    /// A policy document, or the output of `aws iam get-role-policy`,
+    /// `aws iam get-policy-version` or `aws iam
+    /// get-account-authorization-details` (pick the role with `--role` when
+    /// the dump holds several). Compared instead of the template's or the
+    /// deployed role's policy; `--template` still gives the context.
+    #[arg(long, value_name = "FILE")]
+    pub current: Option<PathBuf>,
+
+    /// SAM/CloudFormation template of the function.
+    ///
+    /// Gives the environment variables that fill `${NAME}` placeholders, the
+    /// platform needs (logs, X-Ray, VPC, event sources), and, without
+    /// `--current`, the role's current policy.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// The function: a logical id in `--template`, else a deployed function.
+    ///
+    /// With a template that defines several functions, picks one by logical
+    /// id. Without `--template` and `--current`, reads the deployed
+    /// function's configuration and its role's policies from AWS.
+    #[arg(long, value_name = "NAME")]
+    pub function: Option<String>,
+
+    /// The role, by name or ARN.
+    ///
+    /// Picks the role in a `get-account-authorization-details` file given
+    /// with `--current`; without `--current` and `--template`, reads the
+    /// role's policies from IAM.
+    #[arg(long, value_name = "NAME|ARN", conflicts_with = "function")]
+    pub role: Option<String>,
+
+    /// AWS profile for `--function` / `--role` lookups.
+    #[arg(long)]
+    pub profile: Option<String>,
+
+    /// Region to use instead of the `${AWS::Region}` placeholder.
+    ///
+    /// Also the region AWS lookups go to.
+    #[arg(long)]
+    pub region: Option<String>,
+
+    /// Account id to use instead of the `${AWS::AccountId}` placeholder.
+    ///
+    /// Taken from the role's ARN when the policy is read from AWS.
+    #[arg(long)]
+    pub account: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+
+    /// Count optional needs as required.
+    ///
+    /// Optional needs (KMS for customer managed keys, multipart abort) go
+    /// into the suggested policy, and when the current policy lacks them
+    /// they are reported as missing rather than listed apart.
+    #[arg(long)]
+    pub include_optional: bool,
+}
+
+/// Everything the report is made of.
+struct Inputs {
+    needs: Vec<Need>,
+    current: PolicySet,
+    current_raw: CurrentPolicy,
+    warnings: Vec<String>,
+    unresolved: Vec<crate::scan::Unresolved>,
+}
+
+pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let inputs = gather(&args)?;
+    let actions = ActionIndex::bundled();
+    let required: Vec<Need> = inputs
+        .needs
+        .iter()
+        .filter(|n| args.include_optional || !n.optional)
+        .cloned()
+        .collect();
+    let suggested = synthesize(&required);
+    let unallowed =
+        unallowed_needs(&suggested, &required).context("checking the suggested policy")?;
+    if !unallowed.is_empty() {
+        let list: Vec<String> = unallowed
+            .iter()
+            .map(|u| format!("{} on {} ({:?})", u.action, u.resource, u.decision))
+            .collect();
+        bail!(
+            "bug in tighten: the suggested policy does not allow {} need(s): {}; please report it",
+            list.len(),
+            list.join(", ")
+        );
+    }
+    let mut warnings = inputs.warnings.clone();
+    if actions.is_empty() {
+        warnings.push(
+            "the bundled IAM action list is empty: wildcard grants cannot be expanded, so `removed` is incomplete"
+                .into(),
+        );
+    }
+    let d = diff(
+        &inputs.needs,
+        &inputs.current,
+        actions,
+        args.include_optional,
+    );
+    let current_doc = merged_current(&inputs.current);
+    let udiff = unified::unified_diff(&current_doc, &suggested);
+
+    let text = match args.format {
+        DiffFormat::Json => {
+            let sources: Vec<serde_json::Value> = inputs
+                .current_raw
+                .documents
+                .iter()
+                .map(|d| json!({"origin": d.origin, "file": d.file, "line": d.line}))
+                .collect();
+            let report = json!({
+                "version": 1,
+                "current": unified::normalise(&current_doc),
+                "current_sources": sources,
+                "boundary": inputs.current.boundary.as_ref().map(|b| b.origin.clone()),
+                "suggested": suggested,
+                "summary": d.summary,
+                "totals": d.totals(),
+                "removed": d.removed,
+                "kept": d.kept,
+                "missing": d.missing,
+                "conditional": d.conditional,
+                "optional_missing": d.optional_missing,
+                "narrowed": d.narrowed,
+                "unknown_actions": d.unknown_actions,
+                "unresolved": inputs.unresolved,
+                "warnings": warnings,
+                "unified_diff": udiff,
+            });
+            serde_json::to_string_pretty(&report)? + "\n"
+        }
+        DiffFormat::Text => {
+            let colour = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            render_text(&d, &inputs, &warnings, &udiff, Style { on: colour })
+        }
+    };
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
+    let mut warnings = Vec::new();
+    let mut opts = ScanOptions {
+        region: args.region.clone(),
+        account: args.account.clone(),
+        ..Default::default()
+    };
+    let mut platform = NeedSet::new();
+    let mut from_template: Option<CurrentPolicy> = None;
+
+    if let Some(t) = &args.template {
+        let template = crate::context::load_template(t)?;
+        let f = match args.function.as_deref() {
+            Some(name) => match template
+                .functions
+                .iter()
+                .find(|f| f.function_name.as_deref() == Some(name))
+            {
+                Some(f) => f,
+                None => template.select(Some(name))?,
+            },
+            None => template.select(None)?,
+        };
+        opts.env = f.env.clone();
+        opts.handler = f.handler.clone();
+        platform.merge(f.platform_needs());
+        warnings.extend(template.warnings.iter().cloned());
+        from_template = Some(f.current_policy.clone());
+    }
+
+    let (current, current_raw) = if let Some(path) = &args.current {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {file}"))?;
+        let set = parse_policy_text(&text, &file, args.role.as_deref())?;
+        let raw = CurrentPolicy {
+            documents: set
+                .identity
+                .iter()
+                .map(|p| crate::policy::current::SourcedPolicy {
+                    origin: p.origin.clone(),
+                    file: p.file.clone(),
+                    line: p.statements.first().and_then(|s| s.location.line),
+                    document: serde_json::to_value(PolicyDocument {
+                        version: "2012-10-17".into(),
+                        statement: p.statements.iter().map(|s| s.to_statement()).collect(),
+                    })
+                    .unwrap_or_default(),
+                })
+                .collect(),
+            boundary: None,
+            warnings: set.warnings.clone(),
+        };
+        (set, raw)
+    } else if let Some(cp) = from_template {
+        (parse_current(&cp, ParseOptions { intrinsics: true })?, cp)
+    } else if args.function.is_some() || args.role.is_some() {
+        let aws = crate::aws::AwsOptions {
+            profile: args.profile.clone(),
+            region: args.region.clone(),
+            endpoint_url: None,
+        };
+        let (cp, account) = if let Some(name) = &args.function {
+            let (config, cp, account) = crate::aws::current_for_function(name, &aws)?;
+            if opts.env.is_empty() {
+                opts.env = config.env.clone();
+            }
+            if opts.handler.is_none() {
+                opts.handler = config.handler.clone();
+            }
+            if args.template.is_none() {
+                platform.merge(log_needs(&opts, Some(&config.name)));
+                if config.tracing_active || config.in_vpc {
+                    warnings.push(format!(
+                        "{name}: X-Ray tracing or VPC access is on; give --template to include those platform needs"
+                    ));
+                }
+            }
+            (cp, account)
+        } else {
+            let role = args.role.as_deref().unwrap_or_default();
+            crate::aws::current_for_role(role, &aws)?
+        };
+        if opts.account.is_none() {
+            opts.account = Some(account);
+        }
+        (parse_current(&cp, ParseOptions::default())?, cp)
+    } else {
+        bail!(
+            "no current policy to compare: give --current FILE, --template FILE, --function NAME or --role NAME"
+        );
+    };
+    warnings.extend(current.warnings.iter().cloned());
+
+    let report = scan_path(&args.path, &opts)?;
+    warnings.extend(report.warnings.iter().cloned());
+    let mut needs = report.needs.clone();
+    if args.template.is_none() && args.function.is_none() {
+        platform.merge(log_needs(&opts, None));
+    }
+    needs.merge(platform);
+    Ok(Inputs {
+        needs: needs.for_policy(true),
+        current,
+        current_raw,
+        warnings,
+        unresolved: report.unresolved,
+    })
+}
+
+/// Every Lambda writes its logs; without a template the log group is known
+/// only by the function's name, else a `${FunctionName}` placeholder.
+fn log_needs(opts: &ScanOptions, function: Option<&str>) -> NeedSet {
+    let region = opts.region.as_deref().unwrap_or("${AWS::Region}");
+    let account = opts.account.as_deref().unwrap_or("${AWS::AccountId}");
+    let name = function.unwrap_or("${FunctionName}");
+    let group = format!("arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}");
+    let src = Source::Platform {
+        reason: "every Lambda function writes to its CloudWatch Logs log group".into(),
+        file: None,
+        line: None,
+    };
+    let mut set = NeedSet::new();
+    set.add("logs:CreateLogGroup", [group.clone()], false, src.clone());
+    for a in ["logs:CreateLogStream", "logs:PutLogEvents"] {
+        set.add(a, [format!("{group}:*")], false, src.clone());
+    }
+    set
+}
+
+/// ANSI styling, on only for a terminal without `NO_COLOR`.
+#[derive(Clone, Copy)]
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn red(self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    fn green(self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    fn yellow(self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    fn bold(self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn cyan(self, s: &str) -> String {
+        self.paint("36", s)
+    }
+}
+
+fn source_line(s: &Source) -> String {
+    match s {
+        Source::Code { file, line, call } => format!("{file}:{line}: {call}"),
+        Source::Trail {
+            count, last_seen, ..
+        } => {
+            format!(
+                "CloudTrail: {count} events, last {}",
+                last_seen.as_deref().unwrap_or("?")
+            )
+        }
+        Source::Platform { reason, file, line } => match (file, line) {
+            (Some(f), Some(l)) => format!("{f}:{l}: {reason}"),
+            _ => format!("platform: {reason}"),
+        },
+    }
+}
+
+fn locations(l: &[Location]) -> String {
+    l.iter()
+        .map(|x| x.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Removed actions are listed one by one up to this many; past it (an
+/// `AdministratorAccess`-like grant) they are counted per service, and the
+/// full list stays in the JSON output.
+const REMOVED_LIST_LIMIT: usize = 60;
+
+fn render_text(
+    d: &PolicyDiff,
+    inputs: &Inputs,
+    warnings: &[String],
+    udiff: &str,
+    st: Style,
+) -> String {
+    let mut o = String::new();
+    let t = d.totals();
+    let docs = inputs.current.identity.len();
+    let statements = inputs.current.identity_statements().count();
+    o += &format!(
+        "{} current policy: {docs} document(s), {statements} statement(s)\n",
+        st.bold("tighten diff:")
+    );
+    o += &format!(
+        "  {} removed, {} kept, {} missing, {} conditional, {} narrowed, {} optional not granted\n",
+        st.red(&t.removed.to_string()),
+        t.kept,
+        if t.missing > 0 {
+            st.red(&t.missing.to_string())
+        } else {
+            t.missing.to_string()
+        },
+        t.conditional,
+        t.narrowed,
+        t.optional_missing
+    );
+    if !d.summary.is_empty() {
+        o += "\n  service                 removed   kept  missing\n";
+        for (svc, c) in &d.summary {
+            o += &format!(
+                "  {svc:<22} {:>8} {:>6} {:>8}\n",
+                c.removed, c.kept, c.missing
+            );
+        }
+    }
+
+    let need_block = |o: &mut String,
+                      title: &str,
+                      list: &[crate::diff::Missing],
+                      paint: &dyn Fn(&str) -> String| {
+        if list.is_empty() {
+            return;
+        }
+        *o += &format!("\n{}\n", st.bold(title));
+        for m in list {
+            let why = match m.decision {
+                crate::policy::Decision::Denied => format!("denied by {}", locations(&m.denied_by)),
+                crate::policy::Decision::ConditionallyAllowed => {
+                    m.note.clone().unwrap_or_else(|| "conditional".into())
+                }
+                _ => "not granted".into(),
+            };
+            *o += &format!("  {} on {}  ({why})\n", paint(&m.action), m.resource);
+            for s in &m.sources {
+                *o += &format!("      {}\n", source_line(s));
+            }
+            if m.decision == crate::policy::Decision::ConditionallyAllowed
+                && !m.allowed_by.is_empty()
+            {
+                *o += &format!("      granted by {}\n", locations(&m.allowed_by));
+            }
+        }
+    };
+    need_block(
+        &mut o,
+        "Missing (an AccessDenied waiting to happen):",
+        &d.missing,
+        &|s| st.red(s),
+    );
+    need_block(
+        &mut o,
+        "Conditional (allowed only in some cases):",
+        &d.conditional,
+        &|s| st.yellow(s),
+    );
+    need_block(
+        &mut o,
+        "Optional needs not granted (see --include-optional):",
+        &d.optional_missing,
+        &|s| st.yellow(s),
+    );
+
+    if !d.narrowed.is_empty() {
+        o += &format!(
+            "\n{}\n",
+            st.bold("Narrowed (needed, granted on more than needed):")
+        );
+        for n in &d.narrowed {
+            let mut granted: Vec<String> = n.granted.iter().cloned().collect();
+            granted.extend(
+                n.granted_not_resources
+                    .iter()
+                    .map(|r| format!("all but {r}")),
+            );
+            o += &format!(
+                "  {}: granted on {}; needed on {}\n",
+                n.action,
+                granted.join(", "),
+                n.needed.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+    }
+
+    if !d.removed.is_empty() {
+        o += &format!("\n{}\n", st.bold("Removed (granted, not needed):"));
+        if d.removed.len() <= REMOVED_LIST_LIMIT {
+            for r in &d.removed {
+                let mut res: Vec<String> = r.resources.iter().cloned().collect();
+                res.extend(r.not_resources.iter().map(|x| format!("all but {x}")));
+                o += &format!("  {} on {}\n", st.red(&r.action), res.join(", "));
+            }
+        } else {
+            let mut per: BTreeMap<&str, usize> = BTreeMap::new();
+            for r in &d.removed {
+                *per.entry(r.service.as_str()).or_default() += 1;
+            }
+            o += &format!(
+                "  {} actions in {} services (full list: --format json)\n",
+                d.removed.len(),
+                per.len()
+            );
+            let mut by_count: Vec<(&str, usize)> = per.into_iter().collect();
+            by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            let shown = 25;
+            for (svc, n) in by_count.iter().take(shown) {
+                o += &format!("  {svc:<24} {n:>5}\n");
+            }
+            if by_count.len() > shown {
+                let rest: usize = by_count[shown..].iter().map(|x| x.1).sum();
+                o += &format!(
+                    "  ... {} more services      {rest:>5}\n",
+                    by_count.len() - shown
+                );
+            }
+        }
+    }
+
+    if !d.unknown_actions.is_empty() {
+        o += &format!(
+            "\n{}\n",
+            st.bold("Actions in the current policy that IAM does not define (grant nothing):")
+        );
+        for u in &d.unknown_actions {
+            o += &format!("  {} at {}\n", u.action, u.location);
+        }
+    }
+    for u in &inputs.unresolved {
+        o += &format!("unresolved: {}:{}: {}\n", u.file, u.line, u.reason);
+    }
+    for w in warnings {
+        o += &format!("{} {w}\n", st.yellow("warning:"));
+    }
+
+    o += "\n";
+    if udiff.is_empty() {
+        o += "The current policy is already the suggested one.\n";
+    } else {
+        for line in udiff.lines() {
+            let painted = if line.starts_with("+++") || line.starts_with("---") {
+                st.bold(line)
+            } else if line.starts_with('+') {
+                st.green(line)
+            } else if line.starts_with('-') {
+                st.red(line)
+            } else if line.starts_with("@@") {
+                st.cyan(line)
+            } else {
+                line.to_string()
+            };
+            o += &painted;
+            o += "\n";
+        }
+    }
+    o
 }

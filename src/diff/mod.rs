@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::need::{Need, Source};
-use crate::policy::eval::{Decision, Evaluator};
+use crate::policy::eval::{Decision, Evaluation, Evaluator};
 use crate::policy::parse::{Effect, Location, PolicySet};
 use crate::policy::pattern::{ActionIndex, Pattern};
 use crate::policy::{PolicyDocument, Statement};
@@ -64,6 +64,9 @@ pub struct Missing {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub denied_by: Vec<Location>,
     pub optional: bool,
+    /// Why a conditional entry is conditional, or what a missing one hinges on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Where the need comes from (the code line, the trail, the platform).
     pub sources: Vec<Source>,
 }
@@ -154,6 +157,9 @@ pub fn diff(
     include_optional: bool,
 ) -> PolicyDiff {
     let evaluator = Evaluator::from_policy_set(current);
+    // A need on `${BUCKET}` against a grant on `mybucket` is neither kept
+    // nor missing: it depends on what the placeholder turns out to be.
+    let symbolic = Evaluator::from_policy_set(current).with_symbolic_placeholders(true);
     let mut out = PolicyDiff::default();
 
     // Needs by lower-cased action: IAM action names are case-insensitive.
@@ -167,7 +173,21 @@ pub fn diff(
 
     for n in needs {
         for r in &n.resources {
-            let ev = evaluator.evaluate(&n.action, r);
+            let mut ev = evaluator.evaluate(&n.action, r);
+            let mut note = None;
+            if ev.decision == Decision::ConditionallyAllowed {
+                note =
+                    Some("a matching statement has a Condition or a policy variable".to_string());
+            } else if ev.decision == Decision::NotAllowed {
+                let sym = symbolic.evaluate(&n.action, r);
+                if sym.decision != Decision::NotAllowed {
+                    ev = Evaluation {
+                        decision: Decision::ConditionallyAllowed,
+                        ..sym
+                    };
+                    note = Some("allowed only if the placeholders or names read at run time match what the policy grants".to_string());
+                }
+            }
             let service = service_of(&n.action);
             let entry = |decision| Missing {
                 action: n.action.clone(),
@@ -177,6 +197,7 @@ pub fn diff(
                 allowed_by: ev.allowed_by.clone(),
                 denied_by: ev.denied_by.clone(),
                 optional: n.optional,
+                note: note.clone(),
                 sources: n.sources.clone(),
             };
             match ev.decision {

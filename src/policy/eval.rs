@@ -88,19 +88,23 @@ impl CompiledStatement {
         }
     }
 
-    fn matches(&self, action: &Subject, resource: &Subject) -> Match {
+    fn matches(&self, action: &Subject, resource: &Subject, symbolic: bool) -> Match {
         let action_hit = self.actions.iter().any(|p| p.matches(action, false));
         if action_hit == self.not_action {
             return Match::No;
         }
         let strict = self.resources.iter().any(|p| p.matches(resource, false));
+        let lenient = |p: &Pattern| {
+            if symbolic {
+                p.may_match(resource)
+            } else {
+                p.has_vars() && p.matches(resource, true)
+            }
+        };
         let resource_match = if self.not_resource {
             // A NotResource whose variable might name the resource can only
             // be known at request time.
-            let lenient = self
-                .resources
-                .iter()
-                .any(|p| p.has_vars() && p.matches(resource, true));
+            let lenient = self.resources.iter().any(lenient);
             match (strict, lenient) {
                 (true, _) => Match::No,
                 (false, true) => Match::Conditional,
@@ -108,11 +112,7 @@ impl CompiledStatement {
             }
         } else if strict {
             Match::Yes
-        } else if self
-            .resources
-            .iter()
-            .any(|p| p.has_vars() && p.matches(resource, true))
-        {
+        } else if self.resources.iter().any(lenient) {
             Match::Conditional
         } else {
             Match::No
@@ -137,11 +137,17 @@ impl Compiled {
         }
     }
 
-    fn evaluate(&self, action: &Subject, resource: &Subject, out: &mut Evaluation) -> Decision {
+    fn evaluate(
+        &self,
+        action: &Subject,
+        resource: &Subject,
+        symbolic: bool,
+        out: &mut Evaluation,
+    ) -> Decision {
         let mut allow = Match::No;
         let mut deny = Match::No;
         for st in &self.statements {
-            let m = st.matches(action, resource);
+            let m = st.matches(action, resource, symbolic);
             if m == Match::No {
                 continue;
             }
@@ -171,6 +177,7 @@ impl Compiled {
 pub struct Evaluator {
     identity: Compiled,
     boundary: Option<Compiled>,
+    symbolic: bool,
 }
 
 impl Evaluator {
@@ -178,7 +185,17 @@ impl Evaluator {
         Evaluator {
             identity: Compiled::new(identity.into_iter()),
             boundary: None,
+            symbolic: false,
         }
+    }
+
+    /// Treats the request's unknowns (`${BUCKET}`, `${AWS::AccountId}`, a
+    /// `*` for a name read at run time) as "could be anything": a statement
+    /// that matches only for some values matches conditionally. Off by
+    /// default, where a literal matches a placeholder only when identical.
+    pub fn with_symbolic_placeholders(mut self, on: bool) -> Evaluator {
+        self.symbolic = on;
+        self
     }
 
     /// Adds a permission boundary: a request is allowed only if both allow.
@@ -212,13 +229,13 @@ impl Evaluator {
             allowed_by: Vec::new(),
             denied_by: Vec::new(),
         };
-        let id = self.identity.evaluate(&a, &r, &mut out);
+        let id = self.identity.evaluate(&a, &r, self.symbolic, &mut out);
         let decision = match &self.boundary {
             None => id,
             Some(b) => {
                 // Boundary locations are kept apart from the identity ones
                 // only by their origin; both explain the decision.
-                let bd = b.evaluate(&a, &r, &mut out);
+                let bd = b.evaluate(&a, &r, self.symbolic, &mut out);
                 combine(id, bd)
             }
         };

@@ -168,6 +168,34 @@ impl Pattern {
         }
     }
 
+    /// Whether the pattern could match the subject for some values of the
+    /// unknowns on both sides: the subject's placeholders and `*` (a name the
+    /// code reads at run time), and the pattern's policy variables. Used to
+    /// tell "missing" from "depends on what `${BUCKET}` turns out to be".
+    /// A subject of exactly `*` (an action without a resource type) is not
+    /// an unknown: only a pattern that covers `*` matches it.
+    pub fn may_match(&self, s: &Subject) -> bool {
+        if self.matches(s, true) {
+            return true;
+        }
+        if s.text == "*" {
+            return false;
+        }
+        let p: Vec<Sym> = match &self.form {
+            Form::Glob(toks) => toks.iter().map(|t| Sym::of(t, true)).collect(),
+            Form::Any => return true,
+            Form::Exact(e) | Form::Prefix(e) => {
+                let mut v: Vec<Sym> = e.chars().map(|c| Sym::One(Some(c))).collect();
+                if matches!(self.form, Form::Prefix(_)) {
+                    v.push(Sym::Any);
+                }
+                v
+            }
+        };
+        let t: Vec<Sym> = s.toks.iter().map(|t| Sym::of(t, false)).collect();
+        intersects(&p, &t)
+    }
+
     /// Matches plain text (no placeholders): for action names.
     pub fn matches_str(&self, s: &str) -> bool {
         match &self.form {
@@ -217,6 +245,71 @@ fn glob(p: &[Tok], t: &[Tok], lenient: bool) -> bool {
     p[pi..]
         .iter()
         .all(|t| matches!(t, Tok::Many) || (lenient && matches!(t, Tok::Var(_))))
+}
+
+/// A token seen as a set of strings: any run of characters, or one
+/// character (`None` = any).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sym {
+    Any,
+    One(Option<char>),
+}
+
+impl Sym {
+    fn of(t: &Tok, pattern: bool) -> Sym {
+        match t {
+            Tok::Many | Tok::Var(_) => Sym::Any,
+            Tok::One => Sym::One(None),
+            // In a subject, `*` stands for a name not known statically.
+            Tok::Char('*') if !pattern => Sym::Any,
+            Tok::Char(c) => Sym::One(Some(*c)),
+        }
+    }
+}
+
+/// Whether two token sequences share a string: reachability in the product
+/// of their automata, O(len(p) x len(t)) states.
+fn intersects(p: &[Sym], t: &[Sym]) -> bool {
+    let w = t.len() + 1;
+    let mut seen = vec![false; (p.len() + 1) * w];
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, j)) = stack.pop() {
+        if std::mem::replace(&mut seen[i * w + j], true) {
+            continue;
+        }
+        if i == p.len() && j == t.len() {
+            return true;
+        }
+        let pi = p.get(i).copied();
+        let tj = t.get(j).copied();
+        if pi == Some(Sym::Any) {
+            stack.push((i + 1, j));
+        }
+        if tj == Some(Sym::Any) {
+            stack.push((i, j + 1));
+        }
+        // Both sides consume one common character.
+        let (Some(a), Some(b)) = (pi, tj) else {
+            continue;
+        };
+        let ca = match a {
+            Sym::Any => None,
+            Sym::One(c) => c,
+        };
+        let cb = match b {
+            Sym::Any => None,
+            Sym::One(c) => c,
+        };
+        if ca.is_some() && cb.is_some() && ca != cb {
+            continue;
+        }
+        let ni = if a == Sym::Any { i } else { i + 1 };
+        let nj = if b == Sym::Any { j } else { j + 1 };
+        if (ni, nj) != (i, j) {
+            stack.push((ni, nj));
+        }
+    }
+    false
 }
 
 /// Every IAM action, grouped by service prefix so a pattern such as
@@ -366,6 +459,27 @@ mod tests {
         assert!(!m("arn:aws:s3:::mybucket", "arn:aws:s3:::${BUCKET}"));
         assert!(!m("arn:aws:s3:::?", "arn:aws:s3:::${B}"));
         assert!(!m("arn:aws:s3:::$*", "arn:aws:s3:::${B}"));
+    }
+
+    #[test]
+    fn may_match_with_unknowns() {
+        let mm = |p: &str, s: &str| Pattern::resource(p).may_match(&Subject::resource(s));
+        assert!(mm("arn:aws:s3:::mybucket/*", "arn:aws:s3:::${BUCKET}/*"));
+        assert!(mm(
+            "arn:aws:ecs:*:*:cluster/ECSEsgaroth",
+            "arn:aws:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*"
+        ));
+        assert!(mm(
+            "arn:aws:sqs:us-east-1:123:q",
+            "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:q"
+        ));
+        assert!(!mm(
+            "arn:aws:sqs:us-east-1:123:q",
+            "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:other"
+        ));
+        assert!(!mm("arn:aws:s3:::b/*", "arn:aws:s3:::c/${KEY}"));
+        assert!(!mm("arn:aws:s3:::*", "*"));
+        assert!(mm("arn:aws:s3:::a?c", "arn:aws:s3:::${X}"));
     }
 
     #[test]
