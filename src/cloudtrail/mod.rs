@@ -251,7 +251,7 @@ pub fn collect(args: &TrailSourceArgs) -> anyhow::Result<Option<TrailEvidence>> 
     }
     if args.trail_lookup || args.trail_athena {
         let rt = sdk::runtime()?;
-        let config = rt.block_on(sdk::load_config());
+        let config = rt.block_on(sdk::load_config())?;
         if args.trail_lookup {
             let opts = lookup::LookupOptions {
                 username: args.lookup_username.clone(),

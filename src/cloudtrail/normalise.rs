@@ -349,10 +349,24 @@ fn resources_for(spec: &ActionSpec, call: &ObservedCall) -> BTreeSet<String> {
         out = pick(false);
     }
     if out.is_empty() {
-        // Nothing in the record names the resource: the format with the
-        // parts the record does give, the rest left as placeholders.
-        if let Some(f) = formats.first() {
-            out.insert(fill_known(f, call));
+        // Nothing in the record names the resource. An action whose resource
+        // types are all optional in IAM's definition (cloudwatch:PutMetricData
+        // and its `dataset`) is granted on "*"; otherwise the format with the
+        // parts the record gives, the rest left as visible placeholders.
+        let required = table.iam_action(&spec.action).map_or(Vec::new(), |a| {
+            a.resource_types
+                .iter()
+                .filter(|(_, req)| *req)
+                .filter_map(|(rt, _)| table.arn_format(prefix, rt))
+                .collect::<Vec<&str>>()
+        });
+        match required.first().or(formats.first()) {
+            Some(f) if !required.is_empty() => {
+                out.insert(fill_known(f, call));
+            }
+            _ => {
+                out.insert("*".to_string());
+            }
         }
     }
     out

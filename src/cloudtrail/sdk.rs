@@ -1,9 +1,11 @@
-//! The AWS SDK clients the API sources use. Retries are off in the clients:
-//! the sources retry throttling themselves, so the LookupEvents rate limit
-//! counts every attempt.
+//! The AWS SDK clients the API sources use, on [`crate::aws::sdk_config`].
+//! Retries are off in the clients: the sources retry throttling themselves,
+//! so the LookupEvents rate limit counts every attempt.
 
+use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::aws::{AwsOptions, sdk_config};
 
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
@@ -12,12 +14,20 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))
 }
 
-/// The standard chain: environment, profile, SSO; `AWS_ENDPOINT_URL` too.
-pub async fn load_config() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::v2026_11_17())
-        .retry_config(RetryConfig::disabled())
-        .load()
+/// The standard chain (environment, profile, SSO, `AWS_ENDPOINT_URL`) with
+/// client retries disabled.
+pub async fn load_config() -> anyhow::Result<SdkConfig> {
+    let config = sdk_config(&AwsOptions::default())
         .await
+        .to_builder()
+        .retry_config(RetryConfig::disabled())
+        .build();
+    if config.region().is_none() {
+        anyhow::bail!(
+            "no AWS region: CloudTrail event history and Athena are regional; set AWS_REGION or a profile's region"
+        );
+    }
+    Ok(config)
 }
 
 pub fn cloudtrail_client(config: &SdkConfig) -> aws_sdk_cloudtrail::Client {
