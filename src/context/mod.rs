@@ -74,6 +74,7 @@ pub struct Template {
 pub enum EventSourceKind {
     Sqs,
     Kinesis,
+    #[serde(rename = "dynamodb")]
     DynamoDb,
     Msk,
     S3,
@@ -217,11 +218,20 @@ pub fn parse_template(path: &Path, text: &str) -> Result<Template, TemplateError
         Ok(root) => root,
         Err(e) if text.trim_start().starts_with('{') => json_fallback(&file, text, e)?,
         Err(e) => {
+            let near = text
+                .lines()
+                .nth(e.line.saturating_sub(1))
+                .map(str::trim)
+                .filter(|l| e.line > 0 && !l.is_empty());
+            let message = match near {
+                Some(l) => format!("{} (at `{l}`)", e.message),
+                None => e.message,
+            };
             return Err(TemplateError::Syntax {
                 file,
                 line: e.line,
                 column: e.column,
-                message: e.message,
+                message,
             });
         }
     };

@@ -21,14 +21,17 @@ const LOG_ACTIONS: [&str; 3] = [
 /// `xray:PutTraceSegments` and `PutTelemetryRecords` have no resource type.
 const XRAY_ACTIONS: [&str; 2] = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
 
-/// Lambda creates and deletes the ENIs itself, on subnets and with IDs not
-/// known in advance; AWS's `AWSLambdaVPCAccessExecutionRole` grants these on
-/// `*` for that reason.
-const ENI_ACTIONS: [&str; 5] = [
+/// Lambda creates and deletes the ENIs itself, with IDs not known in
+/// advance, and checks `CreateNetworkInterface` against `*` when the function
+/// is configured; AWS's `AWSLambdaVPCAccessExecutionRole` grants these (and
+/// `DescribeSubnets`, added to it in 2024) on `*` for that reason.
+/// <https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions>
+const ENI_ACTIONS: [&str; 6] = [
     "ec2:AssignPrivateIpAddresses",
     "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
     "ec2:UnassignPrivateIpAddresses",
 ];
 
@@ -64,6 +67,7 @@ pub const ALL_PLATFORM_ACTIONS: &[&str] = &[
     "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
     "ec2:UnassignPrivateIpAddresses",
     "sqs:DeleteMessage",
     "sqs:GetQueueAttributes",

@@ -287,7 +287,10 @@ impl<'t> Resolver<'t> {
         let value = resource.prop(prop)?.clone();
         if self.visiting.iter().any(|v| v == id) {
             let chain = format!("{} -> {id}", self.visiting.join(" -> "));
-            self.warn(line, format!("reference cycle {chain}; kept as ${{{id}}}"));
+            self.warn(
+                line,
+                format!("reference cycle {chain}; the name stays a placeholder"),
+            );
             return None;
         }
         self.visiting.push(id.to_string());

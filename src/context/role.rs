@@ -148,6 +148,8 @@ fn managed_document(name_or_arn: &str) -> Option<Value> {
 
 impl Reader<'_, '_> {
     fn warn(&mut self, line: usize, message: String) {
+        // Origins start with `file#`; the warning already leads with the file.
+        let message = message.replace(&format!("{}#", self.r.t.file), "");
         let w = if line == 0 {
             format!("{}: {message}", self.r.t.file)
         } else {
@@ -327,10 +329,15 @@ impl Reader<'_, '_> {
         } else {
             format!("{MANAGED_ARN_PREFIX}{name_or_arn}")
         };
-        if self.seen_managed.contains(&arn) {
+        // SAM attaches by ARN, authors often write the bare name: one key.
+        let key = match arn.strip_prefix(MANAGED_ARN_PREFIX) {
+            Some(path) => path.rsplit('/').next().unwrap_or(path).to_string(),
+            None => arn.clone(),
+        };
+        if self.seen_managed.contains(&key) {
             return;
         }
-        self.seen_managed.push(arn.clone());
+        self.seen_managed.push(key);
         let found = managed_document(&arn).or_else(|| managed_document(name_or_arn));
         match found {
             Some(doc) => self.push(origin.to_string(), line, doc),

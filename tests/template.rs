@@ -1,0 +1,815 @@
+//! SAM and CloudFormation templates as context: environment, event sources,
+//! platform needs and the role's current policy, read from real templates
+//! (the cases' SAM templates and hand-written ones in `tests/templates/`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use tighten::context::{
+    ALL_PLATFORM_ACTIONS, EventSource, EventSourceKind, FunctionContext, Template, TemplateError,
+    load_template,
+};
+use tighten::need::Source;
+
+const R: &str = "${AWS::Region}";
+const A: &str = "${AWS::AccountId}";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/templates")
+        .join(name)
+}
+
+fn load(name: &str) -> Template {
+    load_template(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e:#}"))
+}
+
+fn only(t: &Template) -> &FunctionContext {
+    assert_eq!(t.functions.len(), 1, "{:?}", t.functions);
+    &t.functions[0]
+}
+
+fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// action -> resources of the platform needs.
+fn platform(f: &FunctionContext) -> BTreeMap<String, BTreeSet<String>> {
+    f.platform_needs()
+        .iter()
+        .map(|n| (n.action.clone(), n.resources.clone()))
+        .collect()
+}
+
+fn needs(pairs: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
+    pairs
+        .iter()
+        .map(|(a, rs)| (a.to_string(), rs.iter().map(|r| r.to_string()).collect()))
+        .collect()
+}
+
+/// Origins without the `path#` prefix, in order.
+fn origins(f: &FunctionContext) -> Vec<String> {
+    f.current_policy
+        .documents
+        .iter()
+        .map(|d| {
+            d.origin
+                .split_once('#')
+                .map(|(_, o)| o.to_string())
+                .unwrap_or_else(|| d.origin.clone())
+        })
+        .collect()
+}
+
+fn document<'a>(f: &'a FunctionContext, origin_suffix: &str) -> &'a serde_json::Value {
+    &f.current_policy
+        .documents
+        .iter()
+        .find(|d| d.origin.ends_with(origin_suffix))
+        .unwrap_or_else(|| panic!("no policy {origin_suffix} in {:?}", origins(f)))
+        .document
+}
+
+fn logs(log_group: &str) -> Vec<(String, Vec<String>)> {
+    let arn = format!("arn:aws:logs:{R}:{A}:log-group:{log_group}:*");
+    [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+    ]
+    .iter()
+    .map(|a| (a.to_string(), vec![arn.clone()]))
+    .collect()
+}
+
+fn with(
+    base: Vec<(String, Vec<String>)>,
+    more: &[(&str, &[&str])],
+) -> BTreeMap<String, BTreeSet<String>> {
+    let mut m: BTreeMap<String, BTreeSet<String>> = base
+        .into_iter()
+        .map(|(a, rs)| (a, rs.into_iter().collect()))
+        .collect();
+    m.extend(needs(more));
+    m
+}
+
+#[test]
+fn case24_globals_tracing_sqs_event_and_policy_templates() {
+    let t = load("case24-sqs-worker.yaml");
+    let f = only(&t);
+    assert_eq!(f.logical_id, "OrderIntakeFunction");
+    assert_eq!(f.function_name.as_deref(), Some("order-intake-worker"));
+    assert_eq!(f.handler.as_deref(), Some("app.handler"));
+    // Runtime and Tracing come from Globals.Function.
+    assert_eq!(f.runtime.as_deref(), Some("python3.12"));
+    assert!(f.tracing_active);
+    assert_eq!(f.tracing_line, Some(10));
+    assert!(!f.in_vpc);
+    assert_eq!(
+        f.env,
+        env(&[
+            ("LOG_LEVEL", "INFO"),
+            ("ORDERS_TABLE", "orders"),
+            ("RECEIPTS_BUCKET", "example-order-receipts"),
+        ])
+    );
+    let queue = format!("arn:aws:sqs:{R}:{A}:order-intake");
+    assert_eq!(
+        f.event_sources,
+        vec![EventSource {
+            name: "IntakeQueue".into(),
+            kind: EventSourceKind::Sqs,
+            target: Some(queue.clone()),
+            line: 25,
+            sam_event: true,
+        }]
+    );
+    assert_eq!(
+        f.code_dir(&fixture("case24-sqs-worker.yaml")),
+        Some(fixture("src/"))
+    );
+
+    let q = [queue.as_str()];
+    assert_eq!(
+        platform(f),
+        with(
+            logs("/aws/lambda/order-intake-worker"),
+            &[
+                ("sqs:DeleteMessage", &q),
+                ("sqs:GetQueueAttributes", &q),
+                ("sqs:ReceiveMessage", &q),
+                ("xray:PutTelemetryRecords", &["*"]),
+                ("xray:PutTraceSegments", &["*"]),
+            ]
+        )
+    );
+
+    assert_eq!(
+        origins(f),
+        [
+            "OrderIntakeFunction/Policies[0]/DynamoDBCrudPolicy",
+            "OrderIntakeFunction/Policies[1]/S3CrudPolicy",
+            "OrderIntakeFunction/Policies[2]/SQSPollerPolicy",
+            "OrderIntakeFunction/SAM:AWSLambdaBasicExecutionRole",
+            "OrderIntakeFunction/SAM:AWSXrayWriteOnlyAccess",
+            "OrderIntakeFunction/SAM:AWSLambdaSQSQueueExecutionRole",
+        ]
+    );
+    assert!(
+        f.current_policy.warnings.is_empty(),
+        "{:?}",
+        f.current_policy.warnings
+    );
+    // SAM's DynamoDBCrudPolicy definition with TableName bound to `orders`.
+    assert_eq!(
+        document(f, "/DynamoDBCrudPolicy"),
+        &json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Action": [
+                    "dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem",
+                    "dynamodb:Scan", "dynamodb:Query", "dynamodb:UpdateItem",
+                    "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem",
+                    "dynamodb:DescribeTable", "dynamodb:ConditionCheckItem"
+                ],
+                "Effect": "Allow",
+                "Resource": [
+                    format!("arn:aws:dynamodb:{R}:{A}:table/orders"),
+                    format!("arn:aws:dynamodb:{R}:{A}:table/orders/index/*"),
+                ]
+            }]
+        })
+    );
+    // QueueName via `!GetAtt IntakeQueue.QueueName`.
+    assert_eq!(
+        document(f, "/SQSPollerPolicy")["Statement"][0]["Resource"],
+        json!(queue)
+    );
+    assert_eq!(
+        document(f, "/S3CrudPolicy")["Statement"][0]["Resource"],
+        json!([
+            "arn:aws:s3:::example-order-receipts",
+            "arn:aws:s3:::example-order-receipts/*"
+        ])
+    );
+    // The SAM-attached managed policies are the bundled AWS documents.
+    let table = tighten::actionmap::table();
+    assert_eq!(
+        Some(document(f, "/SAM:AWSLambdaSQSQueueExecutionRole")),
+        table.managed_policy("AWSLambdaSQSQueueExecutionRole")
+    );
+    let line_of = |suffix: &str| {
+        f.current_policy
+            .documents
+            .iter()
+            .find(|d| d.origin.ends_with(suffix))
+            .and_then(|d| d.line)
+    };
+    assert_eq!(line_of("/DynamoDBCrudPolicy"), Some(33));
+    assert_eq!(line_of("/SAM:AWSXrayWriteOnlyAccess"), Some(10));
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+}
+
+#[test]
+fn case25_names_via_sub_parameter_default_queue_url_and_secret_arn() {
+    let t = load("case25-inline-wildcard.yaml");
+    let f = only(&t);
+    assert_eq!(f.function_name.as_deref(), Some("prod-payment-settlement"));
+    assert_eq!(
+        f.env,
+        env(&[
+            ("BALANCES_TABLE", "prod-balances"),
+            ("LEDGER_TABLE", "prod-ledger"),
+            (
+                "PROVIDER_SECRET_ARN",
+                "arn:aws:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:prod/payments/provider-??????"
+            ),
+            (
+                "RESULTS_QUEUE_URL",
+                "https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/prod-payment-settlement-results"
+            ),
+        ])
+    );
+    let queue = format!("arn:aws:sqs:{R}:{A}:prod-payment-provider-events");
+    assert_eq!(f.event_sources.len(), 1);
+    assert_eq!(f.event_sources[0].target.as_deref(), Some(queue.as_str()));
+    assert_eq!(
+        f.platform_needs()
+            .iter()
+            .find(|n| n.action == "sqs:ReceiveMessage")
+            .map(|n| n.resources.clone()),
+        Some(BTreeSet::from([queue.clone()]))
+    );
+    assert_eq!(
+        origins(f),
+        [
+            "SettlementFunction/Policies[0]",
+            "SettlementFunction/SAM:AWSLambdaBasicExecutionRole",
+            "SettlementFunction/SAM:AWSXrayWriteOnlyAccess",
+            "SettlementFunction/SAM:AWSLambdaSQSQueueExecutionRole",
+        ]
+    );
+    assert_eq!(
+        document(f, "/Policies[0]"),
+        &json!({
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "DataAccess", "Effect": "Allow", "Action": ["dynamodb:*"], "Resource": "*"},
+                {"Sid": "Messaging", "Effect": "Allow", "Action": ["sqs:*"],
+                 "Resource": format!("arn:aws:sqs:{R}:{A}:*")},
+                {"Sid": "Secrets", "Effect": "Allow",
+                 "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret", "kms:*"],
+                 "Resource": "*"}
+            ]
+        })
+    );
+    assert_eq!(f.current_policy.documents[0].line, Some(34));
+}
+
+#[test]
+fn case26_managed_policies_by_name_and_topic_ref() {
+    let t = load("case26-managed-policies.yaml");
+    let f = only(&t);
+    assert_eq!(
+        f.env.get("READY_TOPIC_ARN").map(String::as_str),
+        Some("arn:aws:sns:${AWS::Region}:${AWS::AccountId}:media-ready")
+    );
+    assert_eq!(f.handler.as_deref(), Some("ingest.main.lambda_handler"));
+    assert_eq!(
+        origins(f),
+        [
+            "MediaIngestFunction/Policies[0]/AmazonS3FullAccess",
+            "MediaIngestFunction/Policies[1]/AmazonDynamoDBFullAccess",
+            "MediaIngestFunction/Policies[2]",
+            "MediaIngestFunction/SAM:AWSLambdaBasicExecutionRole",
+            "MediaIngestFunction/SAM:AWSXrayWriteOnlyAccess",
+            "MediaIngestFunction/SAM:AWSLambdaSQSQueueExecutionRole",
+        ]
+    );
+    let table = tighten::actionmap::table();
+    assert_eq!(
+        Some(document(f, "/AmazonS3FullAccess")),
+        table.managed_policy("AmazonS3FullAccess")
+    );
+    assert_eq!(
+        document(f, "/Policies[2]"),
+        &json!({"Statement": [{"Effect": "Allow", "Action": "sns:*", "Resource": "*"}]})
+    );
+    let queue = format!("arn:aws:sqs:{R}:{A}:media-upload-notifications");
+    assert_eq!(
+        platform(f).get("sqs:DeleteMessage"),
+        Some(&BTreeSet::from([queue]))
+    );
+}
+
+#[test]
+fn case01_explicit_role_reads_the_iam_role_and_sam_attaches_nothing() {
+    let t = load("case01-parameter-store.yaml");
+    let f = only(&t);
+    assert_eq!(
+        f.env,
+        env(&[
+            ("APP_CONFIG_PATH", "parameterStoreBlog"),
+            ("AWS_XRAY_TRACING_NAME", "ParameterStoreBlogFunctionDev"),
+            ("ENV", "dev"),
+        ])
+    );
+    assert!(f.tracing_active);
+    assert_eq!(
+        origins(f),
+        [
+            "ParameterStoreBlogFunctionRoleDev/Policies[0]/ParameterStoreBlogDevParameterAccess",
+            "ParameterStoreBlogFunctionRoleDev/Policies[1]/ParameterStoreBlogDevXRayAccess",
+            "ParameterStoreBlogFunctionRoleDev/ManagedPolicyArns[0]/arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        ]
+    );
+    assert_eq!(
+        document(f, "ParameterStoreBlogDevParameterAccess"),
+        &json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": ["ssm:GetParameter*"],
+                "Resource": format!("arn:aws:ssm:{R}:{A}:parameter/dev/parameterStoreBlog*")
+            }]
+        })
+    );
+    assert_eq!(
+        platform(f),
+        with(
+            logs("/aws/lambda/ParameterStoreBlogFunctionDev"),
+            &[
+                ("xray:PutTelemetryRecords", &["*"]),
+                ("xray:PutTraceSegments", &["*"]),
+            ]
+        )
+    );
+}
+
+#[test]
+fn cloudformation_json_lambda_with_role_policy_managed_policy_and_mapping() {
+    let t = load("cfn-lambda-role.json");
+    let f = only(&t);
+    assert_eq!(f.resource_type, "AWS::Lambda::Function");
+    assert_eq!(f.line, 73);
+    assert_eq!(f.function_name.as_deref(), Some("staging-click-worker"));
+    assert_eq!(
+        f.code_uri.as_deref(),
+        Some("s3://deploy-artifacts/click-worker.zip")
+    );
+    assert_eq!(f.code_dir(&fixture("cfn-lambda-role.json")), None);
+    let stream = format!("arn:aws:kinesis:{R}:{A}:stream/staging-clicks");
+    assert_eq!(
+        f.env,
+        env(&[
+            ("ARCHIVE_BUCKET", "staging-click-archive"),
+            ("REGION_NAME", R),
+            ("STAGE", "staging"),
+            ("STREAM_ARN", &stream),
+        ])
+    );
+    assert!(f.tracing_active);
+    assert!(f.in_vpc);
+    assert_eq!(
+        f.event_sources,
+        vec![EventSource {
+            name: "ClickMapping".into(),
+            kind: EventSourceKind::Kinesis,
+            target: Some(stream.clone()),
+            line: 93,
+            sam_event: false,
+        }]
+    );
+    // UnrelatedPolicy is attached to another role and must not appear.
+    assert_eq!(
+        origins(f),
+        [
+            "WorkerRole/Policies[0]/archive-read",
+            "WorkerRole/ManagedPolicyArns[0]/arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole",
+            "WorkerRole/ManagedPolicyArns[1]/ArchiveWritePolicy",
+            "WorkerLogsPolicy",
+        ]
+    );
+    assert_eq!(
+        document(f, "archive-read")["Statement"][0]["Resource"],
+        json!("arn:aws:s3:::staging-click-archive/*")
+    );
+    assert_eq!(
+        document(f, "/ArchiveWritePolicy"),
+        &json!({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": ["s3:PutObject"],
+                           "Resource": "arn:aws:s3:::staging-click-archive/clicks/*"}]
+        })
+    );
+    assert_eq!(
+        document(f, "#WorkerLogsPolicy"),
+        &json!({"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]})
+    );
+    let s = [stream.as_str()];
+    let star: &[&str] = &["*"];
+    assert_eq!(
+        platform(f),
+        with(
+            logs("/aws/lambda/staging-click-worker"),
+            &[
+                ("ec2:AssignPrivateIpAddresses", star),
+                ("ec2:CreateNetworkInterface", star),
+                ("ec2:DeleteNetworkInterface", star),
+                ("ec2:DescribeNetworkInterfaces", star),
+                ("ec2:DescribeSubnets", star),
+                ("ec2:UnassignPrivateIpAddresses", star),
+                ("kinesis:DescribeStream", &s),
+                ("kinesis:DescribeStreamSummary", &s),
+                ("kinesis:GetRecords", &s),
+                ("kinesis:GetShardIterator", &s),
+                ("kinesis:ListShards", &s),
+                ("kinesis:ListStreams", star),
+                ("xray:PutTelemetryRecords", star),
+                ("xray:PutTraceSegments", star),
+            ]
+        )
+    );
+    // Provenance points at the template lines that cause each need.
+    let source_line = |action: &str| {
+        f.platform_needs()
+            .iter()
+            .find(|n| n.action == action)
+            .and_then(|n| match &n.sources[0] {
+                Source::Platform { line, file, .. } => {
+                    assert_eq!(file.as_deref(), Some(f.file.as_str()));
+                    *line
+                }
+                other => panic!("{other:?}"),
+            })
+    };
+    assert_eq!(source_line("kinesis:GetRecords"), Some(93));
+    assert_eq!(source_line("ec2:CreateNetworkInterface"), Some(82));
+    assert_eq!(source_line("xray:PutTraceSegments"), Some(81));
+    assert_eq!(source_line("logs:PutLogEvents"), Some(73));
+}
+
+#[test]
+fn globals_merge_vpc_streams_conditions_and_mappings() {
+    let t = load("sam-globals-streams.yaml");
+    assert_eq!(t.functions.len(), 2);
+    let counter = t.function("ClickCounter").expect("ClickCounter");
+    assert_eq!(counter.function_name, None);
+    assert_eq!(counter.log_group, "/aws/lambda/${ClickCounter}");
+    assert_eq!(
+        counter.env,
+        env(&[
+            ("COUNTERS_TABLE", "counters"),
+            ("FIRST_SUBNET", "subnet-aaa"),
+            ("LITERAL", "${NotAVariable}-dev"),
+            // The function's value wins over Globals.
+            ("LOG_LEVEL", "INFO"),
+            ("MODE", "relaxed"),
+            ("SECOND_PART", "b"),
+            ("STAGE", "dev"),
+            (
+                "TABLE_ARN",
+                "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/counters"
+            ),
+        ])
+    );
+    assert!(counter.tracing_active);
+    assert!(counter.in_vpc);
+    assert_eq!(counter.vpc_line, Some(34));
+    let dlq = counter.dead_letter.as_ref().expect("dead letter queue");
+    // The queue has no QueueName: CloudFormation generates it.
+    assert_eq!(dlq.target, "${FailedQueue.Arn}");
+    let stream = format!("arn:aws:kinesis:{R}:{A}:stream/dev-clicks");
+    assert_eq!(counter.event_sources[0].kind, EventSourceKind::Kinesis);
+    assert_eq!(
+        counter.event_sources[0].target.as_deref(),
+        Some(stream.as_str())
+    );
+    let p = platform(counter);
+    assert_eq!(
+        p.get("sqs:SendMessage"),
+        Some(&BTreeSet::from(["${FailedQueue.Arn}".to_string()]))
+    );
+    assert_eq!(p.get("kinesis:GetRecords"), Some(&BTreeSet::from([stream])));
+    assert!(p.contains_key("ec2:CreateNetworkInterface"));
+    // `!If [IsProd, ..., !Ref AWS::NoValue]` with Stage=dev adds nothing.
+    assert_eq!(
+        origins(counter),
+        [
+            "ClickCounter/Policies[0]/DynamoDBCrudPolicy",
+            "ClickCounter/SAM:AWSLambdaBasicExecutionRole",
+            "ClickCounter/SAM:AWSXrayWriteOnlyAccess",
+            "ClickCounter/SAM:AWSLambdaVPCAccessExecutionRole",
+            "ClickCounter/SAM:AWSLambdaKinesisExecutionRole",
+            "ClickCounter/SAM:DeadLetterQueue",
+        ]
+    );
+    assert_eq!(
+        document(counter, "/SAM:DeadLetterQueue"),
+        &json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "${FailedQueue.Arn}"}]})
+    );
+
+    let auditor = t.function("SessionAuditor").expect("SessionAuditor");
+    assert_eq!(
+        auditor.env,
+        env(&[
+            ("ALERT_TOPIC", "${Fn::If:UsesAlerts}"),
+            ("LOG_LEVEL", "DEBUG"),
+            ("STAGE", "dev"),
+        ])
+    );
+    // `Tracing: PassThrough` and `VpcConfig: !Ref AWS::NoValue` override Globals.
+    assert!(!auditor.tracing_active);
+    assert!(!auditor.in_vpc);
+    assert_eq!(auditor.log_group, "/custom/auditor");
+    let stream = format!("arn:aws:dynamodb:{R}:{A}:table/dev-sessions/stream/*");
+    let s = [stream.as_str()];
+    assert_eq!(
+        platform(auditor),
+        with(
+            logs("/custom/auditor"),
+            &[
+                ("dynamodb:DescribeStream", &s),
+                ("dynamodb:GetRecords", &s),
+                ("dynamodb:GetShardIterator", &s),
+                ("dynamodb:ListStreams", &["*"]),
+            ]
+        )
+    );
+    assert_eq!(
+        origins(auditor),
+        [
+            "SessionAuditor/Policies/AmazonDynamoDBReadOnlyAccess",
+            "SessionAuditor/SAM:AWSLambdaBasicExecutionRole",
+            "SessionAuditor/SAM:AWSLambdaDynamoDBExecutionRole",
+        ]
+    );
+    let file = fixture("sam-globals-streams.yaml").display().to_string();
+    assert_eq!(
+        t.warnings,
+        [
+            format!(
+                "{file}:12: parameter `AlertTopicArn` has no Default; kept as ${{AlertTopicArn}}"
+            ),
+            format!(
+                "{file}:116: condition `UsesAlerts` cannot be decided from the template; `Fn::If` kept as a placeholder"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn ref_cycle_is_a_placeholder_and_a_warning() {
+    let t = load("ref-cycle.yaml");
+    let f = only(&t);
+    let url = f.env.get("A_URL").expect("A_URL");
+    assert!(
+        url.starts_with("https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/")
+            && url.contains("${Queue"),
+        "{url}"
+    );
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains("ref-cycle.yaml:10: reference cycle QueueA -> QueueB -> QueueA")),
+        "{:?}",
+        t.warnings
+    );
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains("ref-cycle.yaml:6: reference cycle QueueB -> QueueA -> QueueB")),
+        "{:?}",
+        t.warnings
+    );
+}
+
+#[test]
+fn unknown_intrinsics_and_references_become_named_placeholders() {
+    let t = load("unknown-intrinsic.yaml");
+    let f = only(&t);
+    assert_eq!(
+        f.env,
+        env(&[
+            ("BAD_JOIN", "${Fn::Join}"),
+            ("FROBNICATED", "${Fn::Frobnicate}"),
+            ("IMPORTED", "${ImportValue:shared-orders-table}"),
+            ("LONG_FORM", "${Fn::Transmogrify}"),
+            ("MISSING_ATT", "${Nope.Arn}"),
+            ("MISSING_REF", "${NoSuchThing}"),
+            ("PLAIN", "ok"),
+        ])
+    );
+    let file = fixture("unknown-intrinsic.yaml").display().to_string();
+    let lines: Vec<&str> = t
+        .warnings
+        .iter()
+        .map(|w| w.strip_prefix(&format!("{file}:")).unwrap_or(w))
+        .map(|w| w.split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        lines,
+        ["11", "12", "13", "14", "15", "16"],
+        "{:?}",
+        t.warnings
+    );
+    assert!(t.warnings[0].contains("unknown intrinsic function `Fn::Frobnicate`"));
+    assert!(t.warnings[2].contains("`!Ref NoSuchThing`"));
+    // Policies that cannot be read are named, never dropped in silence.
+    assert_eq!(
+        f.current_policy.warnings,
+        [
+            format!(
+                "{file}:19: Worker/Policies[0]/NoSuchPolicyTemplate: SAM policy template `NoSuchPolicyTemplate` is not in the bundled table; its grants are not counted"
+            ),
+            format!(
+                "{file}:21: Worker/Policies[1]/AWSNoSuchManagedPolicy: AWS managed policy `AWSNoSuchManagedPolicy` is not in the bundled table; its grants are not counted"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn malformed_yaml_names_file_and_line() {
+    let err = load_template(&fixture("malformed.yaml")).expect_err("malformed");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("malformed.yaml:10:"), "{msg}");
+    assert!(msg.contains("`B: x`"), "{msg}");
+    match err.downcast_ref::<TemplateError>() {
+        Some(TemplateError::Syntax { line, .. }) => assert_eq!(*line, 10),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn resource_without_type_names_the_field() {
+    let err = load_template(&fixture("missing-type.yaml")).expect_err("no Type");
+    match err.downcast_ref::<TemplateError>() {
+        Some(TemplateError::Structure { line, field, .. }) => {
+            assert_eq!((*line, field.as_str()), (5, "Resources.Worker.Type"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(format!("{err}").contains("missing-type.yaml:5: `Resources.Worker.Type`"));
+}
+
+#[test]
+fn bad_input_is_an_error_never_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "broken.json",
+            "{\n  \"Resources\": {\n    \"A\": {\"Type\": \"AWS::SQS::Queue\",,}\n  }\n}\n",
+            "broken.json:3:",
+        ),
+        (
+            "list.yaml",
+            "- a\n- b\n",
+            "`(document)` a template is a mapping",
+        ),
+        ("noresources.yaml", "Parameters: {}\n", "`Resources`"),
+        (
+            "resources-list.yaml",
+            "Resources:\n  - A\n",
+            "list.yaml:1: `Resources` must be a mapping",
+        ),
+        (
+            "props.yaml",
+            "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties: [1]\n",
+            "props.yaml:4: `Resources.F.Properties`",
+        ),
+        (
+            "params.yaml",
+            "Parameters: 3\nResources: {}\n",
+            "params.yaml:1: `Parameters`",
+        ),
+        ("empty.yaml", "", "`(document)`"),
+    ];
+    for (name, text, want) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        let msg = format!("{:#}", load_template(&p).expect_err(name));
+        assert!(msg.contains(want), "{name}: {msg}");
+    }
+    let missing = dir.path().join("nope.yaml");
+    let msg = format!("{:#}", load_template(&missing).expect_err("missing"));
+    assert!(
+        msg.contains("cannot read template") && msg.contains("nope.yaml"),
+        "{msg}"
+    );
+
+    // Odd but valid shapes inside properties are warnings, not errors.
+    let odd = dir.path().join("odd.yaml");
+    std::fs::write(
+        &odd,
+        "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Environment:\n        Variables: [1, 2]\n      Events: 7\n      Policies: [{Foo: 1, Bar: 2}, 42]\n      Role: !GetAtt\n",
+    )
+    .expect("write");
+    let t = load_template(&odd).expect("odd shapes load");
+    assert!(t.functions[0].env.is_empty());
+    assert!(!t.warnings.is_empty());
+    assert_eq!(
+        t.functions[0].current_policy.warnings.len(),
+        1,
+        "{:?}",
+        t.functions[0].current_policy.warnings
+    );
+}
+
+#[test]
+fn function_selection_lists_the_available_ids() {
+    let t = load("sam-globals-streams.yaml");
+    assert_eq!(
+        t.select(Some("SessionAuditor"))
+            .map(|f| f.logical_id.as_str())
+            .ok(),
+        Some("SessionAuditor")
+    );
+    let e = t.select(Some("Nope")).expect_err("absent");
+    assert!(
+        e.to_string().ends_with(
+            "no Lambda function `Nope`; the template defines: ClickCounter, SessionAuditor"
+        ),
+        "{e}"
+    );
+    let e = t.select(None).expect_err("ambiguous");
+    assert!(matches!(e, TemplateError::FunctionAmbiguous { .. }), "{e}");
+    assert!(e.to_string().contains("ClickCounter, SessionAuditor"));
+    let single = load("case24-sqs-worker.yaml");
+    assert_eq!(
+        single.select(None).map(|f| f.logical_id.as_str()).ok(),
+        Some("OrderIntakeFunction")
+    );
+}
+
+/// Every platform action exists in IAM with this casing, and sits on `"*"`
+/// exactly when it has no required resource type, except the ENI actions
+/// Lambda performs on interfaces it creates itself.
+#[test]
+fn platform_actions_exist_in_iam_and_scope_resources() {
+    let tsv = std::fs::read_to_string(fixture("iam-platform-actions.tsv")).expect("tsv");
+    let required: BTreeMap<&str, bool> = tsv
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut cols = l.split('\t');
+            Some((cols.next()?, !cols.next().unwrap_or("").is_empty()))
+        })
+        .collect();
+    let table = tighten::actionmap::table();
+    for a in ALL_PLATFORM_ACTIONS {
+        assert!(required.contains_key(a), "{a} is not an IAM action");
+        assert!(
+            table.iam_action(a).is_some(),
+            "{a} is not in the bundled table"
+        );
+    }
+    let eni_on_star = [
+        "ec2:AssignPrivateIpAddresses",
+        "ec2:CreateNetworkInterface",
+        "ec2:DeleteNetworkInterface",
+        "ec2:UnassignPrivateIpAddresses",
+    ];
+    let mut seen = BTreeSet::new();
+    for name in [
+        "case01-parameter-store.yaml",
+        "case24-sqs-worker.yaml",
+        "case25-inline-wildcard.yaml",
+        "case26-managed-policies.yaml",
+        "cfn-lambda-role.json",
+        "sam-globals-streams.yaml",
+    ] {
+        for f in &load(name).functions {
+            for n in f.platform_needs().iter() {
+                assert!(
+                    ALL_PLATFORM_ACTIONS.contains(&n.action.as_str()),
+                    "{}",
+                    n.action
+                );
+                let on_star = n.resources == BTreeSet::from(["*".to_string()]);
+                let has_type = required[n.action.as_str()];
+                if eni_on_star.contains(&n.action.as_str()) {
+                    assert!(on_star);
+                } else {
+                    assert_eq!(on_star, !has_type, "{} {:?}", n.action, n.resources);
+                }
+                assert!(!n.optional);
+                seen.insert(n.action.clone());
+            }
+        }
+    }
+    // The fixtures exercise every platform action but the SNS dead-letter one.
+    let unexercised: Vec<&&str> = ALL_PLATFORM_ACTIONS
+        .iter()
+        .filter(|a| !seen.contains(**a))
+        .collect();
+    assert_eq!(unexercised, [&"sns:Publish"]);
+}
