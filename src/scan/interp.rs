@@ -1257,6 +1257,11 @@ impl<'m> Interp<'m> {
         Some(def.clone())
     }
 
+    fn resource_type_named(&self, svc: &str, name: &str) -> Option<String> {
+        let model = table().service(svc)?.resource_model()?;
+        model.get("resources")?.as_object()?.keys().find(|k| k.as_str() == name).cloned()
+    }
+
     fn res_attr(&mut self, sdk: &Sdk, rtype: &str, ids: &[SVal], name: &str, line: usize, o: &Value) -> ValSet {
         let Some(def) = self.res_def(&sdk.svc, rtype) else {
             return one(Value::SdkMethod(Box::new(o.clone()), name.into()));
@@ -1272,7 +1277,7 @@ impl<'m> Interp<'m> {
                 }
             }
         }
-        if let Some(colls) = def.get("collections").and_then(|v| v.as_object()) {
+        if let Some(colls) = def.get("hasMany").and_then(|v| v.as_object()) {
             for k in colls.keys() {
                 if norm(k) == norm(name) {
                     return one(Value::Coll(sdk.clone(), rtype.to_string(), k.clone(), ids.to_vec(), BTreeMap::new()));
@@ -1289,7 +1294,7 @@ impl<'m> Interp<'m> {
             "load" | "reload" | "get_available_subresources" | "upload_file" | "download_file"
                 | "upload_fileobj" | "download_fileobj" | "copy" | "batch_writer" | "meta"
         ) || name.starts_with("wait_until_");
-        if is_callable || name == "meta" {
+        if is_callable || name == "meta" || (rtype.is_empty() && self.resource_type_named(&sdk.svc, name).is_some()) {
             return one(Value::SdkMethod(Box::new(o.clone()), name.into()));
         }
         // Anything else is a shape attribute: boto3 loads the resource lazily
@@ -1383,6 +1388,24 @@ impl<'m> Interp<'m> {
             }
             return unknown();
         }
+        // boto3 hangs every resource type off the service resource as a
+        // constructor taking the type's identifiers: `s3.Object(b, k)`.
+        if rtype.is_empty()
+            && find_key(&def, "has", name).is_none()
+            && let Some(ty) = self.resource_type_named(&sdk.svc, name)
+        {
+            let child = self.res_def(&sdk.svc, &ty).map(|d| ident_names(&d)).unwrap_or_default();
+            let mut new_ids = Vec::new();
+            for (i, n) in child.iter().enumerate() {
+                let v = args
+                    .get(i)
+                    .or_else(|| kwargs.iter().find(|(k, _)| norm(k) == norm(n)).map(|(_, v)| v))
+                    .map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown))
+                    .unwrap_or_else(SVal::unknown);
+                new_ids.push(v);
+            }
+            return one(Value::Res(sdk.clone(), ty, new_ids));
+        }
         // Sub-resources: `dynamodb.Table(name)`, `bucket.Object(key)`.
         if let Some((_, has)) = find_key(&def, "has", name) {
             let Some(r) = has.get("resource") else { return unknown() };
@@ -1466,7 +1489,7 @@ impl<'m> Interp<'m> {
         let Value::Coll(sdk, rtype, name, ids, filt) = coll else { return unknown() };
         let Some(def) = self.res_def(&sdk.svc, rtype) else { return unknown() };
         let idents = ident_names(&def);
-        let Some(c) = def.get("collections").and_then(|v| v.get(name)).cloned() else { return unknown() };
+        let Some(c) = def.get("hasMany").and_then(|v| v.get(name)).cloned() else { return unknown() };
         let req = c.get("request").cloned().unwrap_or(Json::Null);
         let mut items = ValSet::new();
         if let Some(op) = req.get("operation").and_then(|v| v.as_str()) {

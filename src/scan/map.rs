@@ -119,6 +119,16 @@ fn resources_for(spec: &ActionSpec, call: &SdkCall, op_name: &str, cx: &MapConte
             out.insert("*".to_string());
             continue;
         }
+        // An action whose resource types are all optional (PutMetricData's
+        // OTLP datasets) is granted on "*" unless the call names one.
+        let none_required = table()
+            .iam_action(&spec.action)
+            .map(|a| a.resource_types.iter().all(|(_, required)| !required))
+            .unwrap_or(false);
+        if none_required && candidates.iter().all(|c| c.0 == 0) {
+            out.insert("*".to_string());
+            continue;
+        }
         // Several resource types (a DynamoDB table or its index; a Redshift
         // dbuser and dbname): keep those the arguments name, preferring the
         // most specific.
@@ -160,6 +170,12 @@ fn fill(
 ) -> (usize, Vec<String>) {
     let region = call.sdk.region.as_deref().or(cx.region).unwrap_or("${AWS::Region}").to_string();
     let account = cx.account.unwrap_or("${AWS::AccountId}").to_string();
+    // An argument that names the whole resource (`RoleArn` for a role,
+    // `stateMachineArn`) wins over piecing the format together.
+    let rt_key = format!("{}arn", rt.replace(['-', '_'], "").to_ascii_lowercase());
+    if let Some((_, v)) = args.iter().find(|(k, _)| k.to_ascii_lowercase() == rt_key) {
+        return (1, flat_strings(v).iter().map(|s| render(s, cx.env, false)).collect());
+    }
     let mut results: Vec<String> = vec![String::new()];
     let mut filled = 0;
     let mut rest = fmt;
@@ -196,18 +212,14 @@ fn fill(
     }
     results.iter_mut().for_each(|r| r.push_str(rest));
     // "arn:...:secret:NAME" needs the random suffix Secrets Manager adds.
-    if prefix == "secretsmanager" && rt == "Secret" || rt == "secret" && prefix == "secretsmanager" {
+    if prefix == "secretsmanager" && rt.eq_ignore_ascii_case("secret") && filled > 0 {
         for r in results.iter_mut() {
-            if !r.ends_with('*') && !r.ends_with("-??????") && filled > 0 && !fmt_whole(r) {
+            if !r.ends_with('*') && !r.ends_with("-??????") {
                 r.push_str("-??????");
             }
         }
     }
     (filled, results)
-}
-
-fn fmt_whole(_r: &str) -> bool {
-    false
 }
 
 enum ArgVal {

@@ -286,8 +286,12 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         });
     }
     let mut foreign = BTreeSet::new();
+    let debug = std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some();
     for call in &it.calls {
         let file = parsed[call.module].rel.clone();
+        if debug {
+            eprintln!("call {file}:{} {} {:?} {:?}", call.line, call.display, call.op, call.args.keys().collect::<Vec<_>>());
+        }
         match map::map_call(call, &cx) {
             Ok(mapped) => {
                 if call.sdk.foreign {

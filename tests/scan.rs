@@ -1,0 +1,261 @@
+//! `tighten scan` end to end on fixtures under tests/python/, one folder per
+//! binding pattern. Each test asserts the exact actions (logs:* aside) and
+//! the resources that matter for the pattern.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(name)
+}
+
+struct Scan {
+    json: Value,
+    stderr: String,
+}
+
+impl Scan {
+    fn actions(&self) -> BTreeSet<String> {
+        self.json["needs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| !n["optional"].as_bool().unwrap())
+            .map(|n| n["action"].as_str().unwrap().to_string())
+            .filter(|a| !a.starts_with("logs:"))
+            .collect()
+    }
+    fn optional(&self) -> BTreeSet<String> {
+        self.json["needs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["optional"].as_bool().unwrap())
+            .map(|n| n["action"].as_str().unwrap().to_string())
+            .collect()
+    }
+    fn resources(&self, action: &str) -> Vec<String> {
+        let needs: BTreeMap<String, Value> = self.json["needs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| (n["action"].as_str().unwrap().to_string(), n.clone()))
+            .collect();
+        needs[action]["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_str().unwrap().to_string())
+            .collect()
+    }
+    fn unresolved_lines(&self) -> Vec<u64> {
+        self.json["unresolved"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["line"].as_u64().unwrap())
+            .collect()
+    }
+}
+
+fn scan(name: &str, extra: &[&str]) -> Scan {
+    let out = Command::new(env!("CARGO_BIN_EXE_tighten"))
+        .arg("scan")
+        .arg(fixture(name))
+        .args(["--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "scan {name} failed: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    Scan {
+        json: serde_json::from_slice(&out.stdout).unwrap(),
+        stderr,
+    }
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn import_alias_and_key_prefix() {
+    let s = scan("alias_import", &[]);
+    assert_eq!(s.actions(), set(&["s3:GetObject"]));
+    assert_eq!(s.resources("s3:GetObject"), vec!["arn:aws:s3:::reports/daily/*"]);
+}
+
+#[test]
+fn from_import_client_and_resource_with_pinned_region() {
+    let s = scan("from_import", &[]);
+    assert_eq!(s.actions(), set(&["dynamodb:GetItem", "sqs:SendMessage"]));
+    assert_eq!(
+        s.resources("dynamodb:GetItem"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"]
+    );
+    // The queue URL comes from the environment: its name cannot be known.
+    assert_eq!(s.resources("sqs:SendMessage"), vec!["arn:aws:sqs:eu-west-1:${AWS::AccountId}:*"]);
+}
+
+#[test]
+fn session_client_and_argument_dependent_kms() {
+    let s = scan("session_client", &[]);
+    assert_eq!(s.actions(), set(&["ssm:GetParameter"]));
+    assert!(s.optional().contains("kms:Decrypt"));
+    assert_eq!(
+        s.resources("ssm:GetParameter"),
+        vec!["arn:aws:ssm:${AWS::Region}:${AWS::AccountId}:parameter/app/token"]
+    );
+}
+
+#[test]
+fn client_on_self_attribute() {
+    let s = scan("self_attr", &[]);
+    assert_eq!(s.actions(), set(&["sns:Publish"]));
+    assert_eq!(s.resources("sns:Publish"), vec!["arn:aws:sns:us-east-1:123456789012:alerts"]);
+}
+
+#[test]
+fn clients_in_a_dict() {
+    let s = scan("dict_clients", &[]);
+    assert_eq!(s.actions(), set(&["lambda:InvokeFunction"]));
+    assert_eq!(
+        s.resources("lambda:InvokeFunction"),
+        vec!["arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:audit-log"]
+    );
+}
+
+#[test]
+fn factory_in_another_module_and_parameter_passing() {
+    let s = scan("factory_pkg", &[]);
+    assert_eq!(s.actions(), set(&["kinesis:PutRecord"]));
+    assert_eq!(
+        s.resources("kinesis:PutRecord"),
+        vec!["arn:aws:kinesis:${AWS::Region}:${AWS::AccountId}:stream/clicks"]
+    );
+}
+
+#[test]
+fn resource_table_index_and_batch_writer() {
+    let s = scan("resource_table", &[]);
+    assert_eq!(s.actions(), set(&["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"]));
+    assert_eq!(
+        s.resources("dynamodb:Query"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ORDERS_TABLE}/index/by-customer"]
+    );
+    // A template or --env resolves the placeholder.
+    let s = scan("resource_table", &["--env", "ORDERS_TABLE=orders"]);
+    assert_eq!(
+        s.resources("dynamodb:PutItem"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"]
+    );
+}
+
+#[test]
+fn paginator_and_waiter() {
+    let s = scan("paginator_waiter", &[]);
+    assert_eq!(s.actions(), set(&["s3:GetObject", "s3:ListBucket"]));
+    assert_eq!(s.resources("s3:ListBucket"), vec!["arn:aws:s3:::logs"]);
+    assert_eq!(s.resources("s3:GetObject"), vec!["arn:aws:s3:::logs/a/done"]);
+}
+
+#[test]
+fn transfer_helpers_copy_and_presign() {
+    let s = scan("transfer_helpers", &[]);
+    assert_eq!(s.actions(), set(&["s3:GetObject", "s3:PutObject"]));
+    let get = s.resources("s3:GetObject");
+    assert!(get.contains(&"arn:aws:s3:::*/*".to_string()), "{get:?}");
+    assert!(get.contains(&"arn:aws:s3:::src-bucket/in/x".to_string()), "{get:?}");
+    assert!(get.contains(&"arn:aws:s3:::${OUT_BUCKET}/web/index.html".to_string()), "{get:?}");
+    let put = s.resources("s3:PutObject");
+    assert!(put.contains(&"arn:aws:s3:::${OUT_BUCKET}/web/*".to_string()), "{put:?}");
+    assert!(put.contains(&"arn:aws:s3:::${OUT_BUCKET}/archive/x".to_string()), "{put:?}");
+}
+
+#[test]
+fn getattr_with_dynamic_name_is_unresolved_never_guessed() {
+    let s = scan("getattr_dynamic", &[]);
+    // head_bucket by literal name resolves; the ec2 call does not.
+    assert_eq!(s.actions(), set(&["s3:ListBucket"]));
+    assert_eq!(s.unresolved_lines(), vec![8]);
+}
+
+#[test]
+fn assumed_role_calls_are_reported_apart() {
+    let s = scan("assume_role", &[]);
+    assert_eq!(s.actions(), set(&["sts:AssumeRole"]));
+    let foreign = s.json["assumed_role_calls"].as_array().unwrap();
+    assert_eq!(foreign.len(), 1);
+    assert_eq!(foreign[0]["actions"][0], "s3:ListAllMyBuckets");
+}
+
+#[test]
+fn syntax_error_warns_and_keeps_calls() {
+    let s = scan("syntax_error", &[]);
+    assert_eq!(s.actions(), set(&["sns:Publish"]));
+    assert!(s.stderr.contains("app.py:"), "{}", s.stderr);
+    assert!(s.json["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("syntax error")));
+}
+
+#[test]
+fn dead_code_docstrings_and_after_return_are_ignored() {
+    let s = scan("dead_code", &[]);
+    assert_eq!(s.actions(), set(&["dynamodb:DeleteItem"]));
+}
+
+#[test]
+fn sqs_resource_lazy_attributes() {
+    let s = scan("sqs_resource", &[]);
+    assert_eq!(s.actions(), set(&["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]));
+    assert_eq!(
+        s.resources("sqs:SendMessage"),
+        vec!["arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:work"]
+    );
+}
+
+#[test]
+fn sns_topic_resource_and_bucket_collections() {
+    let s = scan("sns_topic", &[]);
+    assert_eq!(s.actions(), set(&["s3:GetObject", "s3:ListBucket", "sns:Publish"]));
+    assert_eq!(s.resources("sns:Publish"), vec!["arn:aws:sns:eu-west-1:123456789012:ready"]);
+    assert_eq!(s.resources("s3:ListBucket"), vec!["arn:aws:s3:::media"]);
+}
+
+#[test]
+fn policy_output_is_deterministic_and_has_no_wildcard_action() {
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_tighten"))
+            .arg("scan")
+            .arg(fixture("transfer_helpers"))
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let a = run();
+    assert_eq!(a, run());
+    let policy: Value = serde_json::from_slice(&a).unwrap();
+    for st in policy["Statement"].as_array().unwrap() {
+        let actions = match &st["Action"] {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(v) => v.iter().map(|x| x.as_str().unwrap().to_string()).collect(),
+            _ => panic!(),
+        };
+        for a in actions {
+            assert!(!a.contains('*'), "wildcard action {a}");
+        }
+    }
+}
+
+#[test]
+fn missing_path_is_an_error_with_exit_2() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tighten"))
+        .args(["scan", "/nonexistent/tighten-test"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/tighten-test"));
+}
