@@ -18,6 +18,10 @@ pub enum ScanFormat {
     Policy,
     /// The full report: policy, needs with their sources, unresolved calls.
     Json,
+    /// A CloudFormation/SAM `Policies` snippet (YAML).
+    Yaml,
+    /// A Terraform `aws_iam_policy_document` data block.
+    Terraform,
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,6 +72,22 @@ pub struct ScanArgs {
     /// (repeatable): `--env TABLE=orders`.
     #[arg(long = "env", value_name = "NAME=VALUE")]
     pub env: Vec<String>,
+
+    /// SAM or CloudFormation template of the function.
+    ///
+    /// Gives the environment variables (so `${NAME}` placeholders resolve),
+    /// the handler, the function name for its log group, and platform needs:
+    /// X-Ray when tracing is active, ENI actions in a VPC, the SQS/Kinesis/
+    /// DynamoDB stream actions of its event sources.
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    /// Logical id of the function in the template, when it has several.
+    #[arg(long, value_name = "LOGICAL_ID", requires = "template")]
+    pub function: Option<String>,
+
+    #[command(flatten)]
+    pub trail: crate::cloudtrail::TrailSourceArgs,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
@@ -83,23 +103,116 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--env {kv}: expected NAME=VALUE"))?;
         opts.env.insert(k.to_string(), v.to_string());
     }
-    let mut report = scan_path(&args.path, &opts)?;
-    if !args.no_logs {
-        report.needs.merge(log_needs(&args, &opts));
+    if let Some(sql) = crate::cloudtrail::athena_sql(&args.trail)?
+        && args.trail.print_sql
+    {
+        println!("{sql}");
+        return Ok(ExitCode::SUCCESS);
     }
+    let evidence = gather(&args, &mut opts)?;
+    let report = &evidence.report;
     let needs = report.needs.for_policy(args.include_optional);
     let policy = synthesize(&needs);
+    verify_suggested(&policy, &needs)?;
     let mut out = std::io::stdout().lock();
     let text = match args.format {
         ScanFormat::Policy => policy.to_pretty_json(),
-        ScanFormat::Json => serde_json::to_string_pretty(&report_json(&report, &policy))?,
+        ScanFormat::Json => {
+            let mut j = report_json(report, &policy);
+            if let Some(t) = &evidence.trail {
+                j["trail"] = json!({
+                    "stats": t.stats,
+                    "denied": t.denied,
+                    "unmapped": t.unmapped,
+                });
+            }
+            serde_json::to_string_pretty(&j)?
+        }
+        ScanFormat::Yaml => crate::report::policy_formats::cloudformation_yaml(&policy),
+        ScanFormat::Terraform => crate::report::policy_formats::terraform(&policy),
     };
     // A closed pipe (`| head`) is not an error worth a message.
     if writeln!(out, "{text}").is_err() {
         return Ok(ExitCode::SUCCESS);
     }
-    summary(&report, args.explain);
+    summary(report, args.explain);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Everything `scan` knows about the function: code, template, CloudTrail.
+pub struct Evidence {
+    pub report: ScanReport,
+    pub trail: Option<crate::cloudtrail::TrailEvidence>,
+    pub function: Option<crate::context::FunctionContext>,
+}
+
+/// Scans the code with the template's context and merges platform and
+/// CloudTrail needs. Shared by `scan`, `diff` and `check`.
+pub fn gather(args: &ScanArgs, opts: &mut ScanOptions) -> anyhow::Result<Evidence> {
+    let mut function = None;
+    let mut template_warnings = Vec::new();
+    if let Some(t) = &args.template {
+        let tpl = crate::context::load_template(t)?;
+        let f = select_function(&tpl, args.function.as_deref(), &args.path)?;
+        for (k, v) in &f.env {
+            opts.env.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        if opts.handler.is_none() {
+            opts.handler = f.handler.clone();
+        }
+        template_warnings = tpl.warnings.clone();
+        function = Some(f.clone());
+    }
+    let mut report = scan_path(&args.path, opts)?;
+    report.warnings.extend(template_warnings);
+    match &function {
+        Some(f) => report.needs.merge(f.platform_needs()),
+        None if !args.no_logs => report.needs.merge(log_needs(args, opts)),
+        None => {}
+    }
+    let trail = crate::cloudtrail::collect(&args.trail)?;
+    if let Some(t) = &trail {
+        report.needs.merge(t.needs.clone());
+        for d in &t.denied {
+            // Denied calls are needs the role lacks: they belong in the policy.
+            for s in &d.sources {
+                report.needs.add(&d.action, d.resources.clone(), d.optional, s.clone());
+            }
+        }
+        for e in &t.stats.errors {
+            report.warnings.push(format!("CloudTrail: {e:?}"));
+        }
+    }
+    Ok(Evidence {
+        report,
+        trail,
+        function,
+    })
+}
+
+/// The template's function for this scan: `--function`, the only one, or
+/// the one whose `CodeUri` is the scanned directory.
+fn select_function<'t>(
+    tpl: &'t crate::context::Template,
+    id: Option<&str>,
+    path: &std::path::Path,
+) -> anyhow::Result<&'t crate::context::FunctionContext> {
+    if id.is_none() && tpl.functions.len() > 1 {
+        let want = std::fs::canonicalize(path).ok();
+        let found: Vec<&crate::context::FunctionContext> = tpl
+            .functions
+            .iter()
+            .filter(|f| {
+                f.code_dir(&tpl.path)
+                    .and_then(|d| std::fs::canonicalize(d).ok())
+                    .is_some_and(|d| Some(d) == want)
+            })
+            .collect();
+        if let [only] = found.as_slice() {
+            return Ok(only);
+        }
+    }
+    Ok(tpl.select(id)?)
 }
 
 /// Every Lambda writes its logs: CreateLogGroup on the group, the stream
@@ -186,4 +299,32 @@ fn summary(report: &ScanReport, explain: bool) {
             }
         }
     }
+}
+
+/// The last gate before a policy is printed: every action exists in the IAM
+/// action list, none is a wildcard, and the local evaluator allows every
+/// need. A failure here is a bug in tighten, never something to print.
+pub fn verify_suggested(
+    policy: &crate::policy::PolicyDocument,
+    needs: &[crate::need::Need],
+) -> anyhow::Result<()> {
+    let table = crate::actionmap::table();
+    for n in needs {
+        if n.action.contains('*') || n.action.contains('?') || !table.is_known_action(&n.action) {
+            anyhow::bail!(
+                "internal error: `{}` is not an exact IAM action; refusing to print the policy (please report this bug)",
+                n.action
+            );
+        }
+    }
+    let unallowed = crate::policy::eval::unallowed_needs(policy, needs)?;
+    if let Some(u) = unallowed.first() {
+        anyhow::bail!(
+            "internal error: the suggested policy does not allow {} on {} ({:?}); refusing to print it (please report this bug)",
+            u.action,
+            u.resource,
+            u.decision
+        );
+    }
+    Ok(())
 }

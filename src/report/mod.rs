@@ -1,1 +1,3 @@
-//! Placeholder: see DESIGN.md for what this module owns.
+//! Output emitters, one per format.
+
+pub mod policy_formats;
