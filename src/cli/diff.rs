@@ -409,12 +409,19 @@ fn render_text(
         t.narrowed,
         t.optional_missing
     );
-    if !d.summary.is_empty() {
-        o += "\n  service                 removed   kept  missing\n";
-        for (svc, c) in &d.summary {
+    // Services the role needs; the ones it only loses are counted under
+    // "Removed" (an AdministratorAccess diff touches hundreds).
+    let needed: Vec<(&String, &crate::diff::ServiceCounts)> = d
+        .summary
+        .iter()
+        .filter(|(_, c)| c.kept + c.missing + c.conditional + c.optional_missing + c.narrowed > 0)
+        .collect();
+    if !needed.is_empty() {
+        o += "\n  service                 removed   kept  missing  conditional\n";
+        for (svc, c) in needed {
             o += &format!(
-                "  {svc:<22} {:>8} {:>6} {:>8}\n",
-                c.removed, c.kept, c.missing
+                "  {svc:<22} {:>8} {:>6} {:>8} {:>12}\n",
+                c.removed, c.kept, c.missing, c.conditional
             );
         }
     }

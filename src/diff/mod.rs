@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::need::{Need, Source};
 use crate::policy::eval::{Decision, Evaluation, Evaluator};
-use crate::policy::parse::{Effect, Location, PolicySet};
+use crate::policy::parse::{Effect, Location, ParsedStatement, PolicySet};
 use crate::policy::pattern::{ActionIndex, Pattern};
 use crate::policy::{PolicyDocument, Statement};
 
@@ -140,7 +140,7 @@ fn service_of(action: &str) -> String {
 }
 
 /// What the Allow statements grant one action, accumulated over statements.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Grant {
     resources: BTreeSet<String>,
     not_resources: BTreeSet<String>,
@@ -215,16 +215,18 @@ pub fn diff(
         }
     }
 
-    // Grants, per action of the list: one slot per action keeps this
-    // linear in (statements x matching actions), even for `*`.
-    let mut grants: Vec<Option<Grant>> = Vec::new();
-    grants.resize_with(actions.len(), || None);
+    // Grants, per action of the list: the indices of the Allow statements
+    // that grant it. Actions granted by the same statements share one
+    // computed `Grant`, so a policy of many `*` statements stays cheap.
+    let allows: Vec<&ParsedStatement> = current
+        .identity_statements()
+        .filter(|st| st.effect == Effect::Allow)
+        .collect();
+    let mut granting: Vec<Vec<u32>> = vec![Vec::new(); actions.len()];
     let mut unknown = BTreeSet::new();
-    for st in current.identity_statements() {
-        if st.effect != Effect::Allow {
-            continue;
-        }
-        let mut covered: BTreeSet<usize> = BTreeSet::new();
+    let mut hit = vec![false; actions.len()];
+    for (si, st) in allows.iter().enumerate() {
+        let mut touched = Vec::new();
         for p in &st.actions.patterns {
             let hits = actions.matching(p);
             if hits.is_empty() && !Pattern::action(p).is_wildcard() && !actions.is_empty() {
@@ -233,29 +235,52 @@ pub fn diff(
                     location: st.location.clone(),
                 });
             }
-            covered.extend(hits);
-        }
-        let covered: Vec<usize> = if st.actions.negated {
-            (0..actions.len())
-                .filter(|i| !covered.contains(i))
-                .collect()
-        } else {
-            covered.into_iter().collect()
-        };
-        for i in covered {
-            let g = grants[i].get_or_insert_with(Grant::default);
-            if st.resources.negated {
-                g.not_resources
-                    .extend(st.resources.patterns.iter().cloned());
-            } else {
-                g.resources.extend(st.resources.patterns.iter().cloned());
+            for i in hits {
+                if !std::mem::replace(&mut hit[i], true) {
+                    touched.push(i);
+                }
             }
-            g.unconditional |= !st.has_condition();
-            g.granted_by.insert(st.location.clone());
+        }
+        let si = u32::try_from(si).unwrap_or(u32::MAX);
+        if st.actions.negated {
+            for (i, g) in granting.iter_mut().enumerate() {
+                if !hit[i] {
+                    g.push(si);
+                }
+            }
+        } else {
+            for &i in &touched {
+                granting[i].push(si);
+            }
+        }
+        for i in touched {
+            hit[i] = false;
         }
     }
     out.unknown_actions = unknown.into_iter().collect();
 
+    let mut memo: BTreeMap<Vec<u32>, Grant> = BTreeMap::new();
+    let grants = granting.into_iter().map(|sts| {
+        if sts.is_empty() {
+            return None;
+        }
+        let g = memo.entry(sts).or_insert_with_key(|sts| {
+            let mut g = Grant::default();
+            for &si in sts {
+                let st = allows[si as usize];
+                if st.resources.negated {
+                    g.not_resources
+                        .extend(st.resources.patterns.iter().cloned());
+                } else {
+                    g.resources.extend(st.resources.patterns.iter().cloned());
+                }
+                g.unconditional |= !st.has_condition();
+                g.granted_by.insert(st.location.clone());
+            }
+            g
+        });
+        Some(g.clone())
+    });
     for (i, g) in grants.into_iter().enumerate() {
         let Some(g) = g else { continue };
         let action = actions.name(i);

@@ -1,0 +1,453 @@
+//! `tighten diff` end to end: the binary on a Python fixture
+//! (tests/python/diff_s3_dynamodb: s3 get_object and a DynamoDB Table
+//! get_item on literal names) against current policies under
+//! tests/policies/diff/, asserting the removed, kept and missing sets
+//! exactly; plus the diff library on a small action list, bad input and
+//! a 500-statement policy.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tighten::diff::diff;
+use tighten::need::{Need, Source};
+use tighten::policy::parse::parse_policy_text;
+use tighten::policy::{ActionIndex, Decision};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(rel: &str) -> String {
+    root().join(rel).display().to_string()
+}
+
+fn tighten(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tighten"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        // AWS is never reached by these tests; keep the SDK off the network
+        // should a code path ever build a client.
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .output()
+        .expect("run tighten")
+}
+
+const REGION_ACCOUNT: [&str; 4] = ["--region", "us-east-1", "--account", "123456789012"];
+
+fn diff_json(current: &str) -> Value {
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let cur = fixture(&format!("tests/policies/diff/{current}"));
+    let mut args = vec![
+        "diff",
+        src.as_str(),
+        "--current",
+        cur.as_str(),
+        "--format",
+        "json",
+    ];
+    args.extend(REGION_ACCOUNT);
+    let out = tighten(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON on stdout")
+}
+
+/// The scanner adds an optional `kms:Decrypt` to `s3.get_object` (objects
+/// may be SSE-KMS encrypted); its key is the scanner's business, not the
+/// diff's, so these tests leave that optional need out of their sets.
+const SCANNER_OPTIONAL: &str = "kms:Decrypt";
+
+/// `action` or `action on resource` for each entry of a list field.
+fn set(v: &Value, field: &str, with_resource: bool) -> BTreeSet<String> {
+    v[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("{field} is not an array: {v}"))
+        .iter()
+        .filter(|e| e["action"] != SCANNER_OPTIONAL)
+        .map(|e| {
+            let a = e["action"].as_str().unwrap_or_default().to_string();
+            if with_resource {
+                format!("{a} on {}", e["resource"].as_str().unwrap_or_default())
+            } else {
+                a
+            }
+        })
+        .collect()
+}
+
+fn strings(xs: &[&str]) -> BTreeSet<String> {
+    xs.iter().map(|s| s.to_string()).collect()
+}
+
+const LOG_GROUP: &str = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/${FunctionName}";
+const TABLE: &str = "arn:aws:dynamodb:us-east-1:123456789012:table/orders";
+const OBJECT: &str = "arn:aws:s3:::reports-bucket/daily.csv";
+
+fn all_needed() -> BTreeSet<String> {
+    strings(&[
+        &format!("dynamodb:GetItem on {TABLE}"),
+        &format!("logs:CreateLogGroup on {LOG_GROUP}"),
+        &format!("logs:CreateLogStream on {LOG_GROUP}:*"),
+        &format!("logs:PutLogEvents on {LOG_GROUP}:*"),
+        &format!("s3:GetObject on {OBJECT}"),
+    ])
+}
+
+/// The bundled action list, read independently of the diff's expansion.
+fn bundled_actions() -> Vec<String> {
+    tighten::actionmap::table()
+        .all_actions()
+        .iter()
+        .map(|a| a.name.clone())
+        .collect()
+}
+
+#[test]
+fn administrator_access_removes_every_other_action() {
+    let v = diff_json("admin.json");
+    assert_eq!(v["version"], 1);
+    for field in [
+        "current",
+        "suggested",
+        "removed",
+        "kept",
+        "missing",
+        "unified_diff",
+    ] {
+        assert!(v.get(field).is_some(), "no {field}");
+    }
+    assert_eq!(set(&v, "kept", true), all_needed());
+    assert!(v["missing"].as_array().unwrap().is_empty());
+    let all = bundled_actions();
+    assert!(all.len() > 10_000, "bundled list has {} actions", all.len());
+    let needed = strings(&[
+        SCANNER_OPTIONAL,
+        "dynamodb:GetItem",
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "s3:GetObject",
+    ]);
+    let want: BTreeSet<String> = all.into_iter().filter(|a| !needed.contains(a)).collect();
+    let removed = set(&v, "removed", false);
+    assert_eq!(removed.len(), want.len());
+    assert_eq!(removed, want);
+    // Every removed action is granted on "*" by the one statement.
+    let first = &v["removed"][0];
+    assert_eq!(first["resources"], serde_json::json!(["*"]));
+    assert!(
+        first["granted_by"][0]
+            .as_str()
+            .unwrap()
+            .ends_with("admin.json:4 /Statement/0")
+    );
+    // Each needed action was granted on more than it needs.
+    let mut narrowed = needed.clone();
+    narrowed.remove(SCANNER_OPTIONAL);
+    assert_eq!(set(&v, "narrowed", false), narrowed);
+    // The suggested policy grants exactly the needs.
+    let suggested = v["suggested"].to_string();
+    assert!(!suggested.contains("\"*\""), "{suggested}");
+}
+
+#[test]
+fn s3_star_shows_exactly_which_s3_actions_go() {
+    let v = diff_json("s3-star.json");
+    let s3: BTreeSet<String> = bundled_actions()
+        .into_iter()
+        .filter(|a| a.starts_with("s3:"))
+        .filter(|a| a != "s3:GetObject")
+        .collect();
+    assert!(s3.len() > 100);
+    assert_eq!(set(&v, "removed", false), s3);
+    assert_eq!(set(&v, "kept", true), all_needed());
+    assert!(v["missing"].as_array().unwrap().is_empty());
+    let removed_services: BTreeSet<&str> = v["removed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed_services, BTreeSet::from(["s3"]));
+    assert_eq!(v["summary"]["s3"]["removed"], s3.len());
+}
+
+#[test]
+fn scoped_policy_missing_an_action() {
+    let v = diff_json("scoped-missing.json");
+    assert_eq!(
+        set(&v, "missing", true),
+        strings(&[&format!("dynamodb:GetItem on {TABLE}")])
+    );
+    let missing = &v["missing"][0];
+    assert_eq!(missing["decision"], "not_allowed");
+    // The reader sees the code line behind the need.
+    assert_eq!(missing["sources"][0]["file"], "handler.py");
+    assert_eq!(missing["sources"][0]["line"], 10);
+    assert_eq!(set(&v, "removed", false), strings(&["dynamodb:PutItem"]));
+    assert_eq!(
+        v["removed"][0]["resources"],
+        serde_json::json!([TABLE]),
+        "removed keeps the resources as granted"
+    );
+    let mut kept = all_needed();
+    kept.remove(&format!("dynamodb:GetItem on {TABLE}"));
+    assert_eq!(set(&v, "kept", true), kept);
+    // The typo grants nothing and is reported, not dropped.
+    assert_eq!(
+        set(&v, "unknown_actions", false),
+        strings(&["dynamodb:GetItme"])
+    );
+    let udiff = v["unified_diff"].as_str().unwrap();
+    assert!(udiff.starts_with("--- current\n+++ suggested\n"), "{udiff}");
+    assert!(udiff.contains("-        \"dynamodb:PutItem\""), "{udiff}");
+}
+
+#[test]
+fn explicit_deny_makes_a_need_missing() {
+    let v = diff_json("deny-reports.json");
+    assert_eq!(
+        set(&v, "missing", true),
+        strings(&[&format!("s3:GetObject on {OBJECT}")])
+    );
+    let m = &v["missing"][0];
+    assert_eq!(m["decision"], "denied");
+    assert!(
+        m["denied_by"][0]
+            .as_str()
+            .unwrap()
+            .contains("deny-reports.json:9 /Statement/1")
+    );
+}
+
+#[test]
+fn text_output_lists_missing_first_with_code_lines() {
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let cur = fixture("tests/policies/diff/scoped-missing.json");
+    let mut args = vec!["diff", src.as_str(), "--current", cur.as_str()];
+    args.extend(REGION_ACCOUNT);
+    let out = tighten(&args);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains('\x1b'),
+        "colour with NO_COLOR / not a terminal"
+    );
+    assert!(text.contains("1 removed, 4 kept, 1 missing"), "{text}");
+    let missing = text.find("Missing").expect("missing section");
+    let removed = text.find("Removed").expect("removed section");
+    let udiff = text.find("--- current").expect("unified diff");
+    assert!(missing < removed && removed < udiff, "{text}");
+    assert!(
+        text.contains(&format!("dynamodb:GetItem on {TABLE}  (not granted)")),
+        "{text}"
+    );
+    assert!(text.contains("handler.py:10: Table.get_item"), "{text}");
+    assert!(text.contains("dynamodb:GetItme at "), "{text}");
+}
+
+#[test]
+fn administrator_access_text_is_summarised_per_service() {
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let cur = fixture("tests/policies/diff/admin.json");
+    let out = tighten(&["diff", src.as_str(), "--current", cur.as_str()]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("services (full list: --format json)"),
+        "{text}"
+    );
+    assert!(
+        text.lines().count() < 200,
+        "AdministratorAccess text is not summarised"
+    );
+}
+
+#[test]
+fn bad_input_names_file_line_and_field() {
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let bad = fixture("tests/policies/diff/bad-effect.json");
+    let out = tighten(&["diff", src.as_str(), "--current", bad.as_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad-effect.json:10: Statement[1].Effect must be \"Allow\" or \"Deny\""),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let invalid = fixture("tests/policies/diff/invalid.json");
+    let out = tighten(&["diff", src.as_str(), "--current", invalid.as_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("invalid.json:4:24: invalid JSON"), "{err}");
+
+    let out = tighten(&["diff", src.as_str()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no current policy to compare"));
+
+    let out = tighten(&[
+        "diff",
+        src.as_str(),
+        "--current",
+        "/nonexistent/policy.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/policy.json"));
+}
+
+#[test]
+fn account_authorization_details_with_role() {
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let dump = fixture("tests/policies/account-details.json");
+    let out = tighten(&[
+        "diff",
+        &src,
+        "--current",
+        &dump,
+        "--role",
+        "other-role",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["missing"].as_array().unwrap().is_empty());
+    assert!(v["removed"].as_array().unwrap().len() > 10_000);
+    let out = tighten(&["diff", &src, "--current", &dump]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("pick one with --role"));
+}
+
+fn need(action: &str, resource: &str, optional: bool) -> Need {
+    Need {
+        action: action.into(),
+        resources: BTreeSet::from([resource.to_string()]),
+        optional,
+        sources: vec![Source::Code {
+            file: "app.py".into(),
+            line: 3,
+            call: "x".into(),
+        }],
+    }
+}
+
+#[test]
+fn library_diff_on_a_small_action_list() {
+    let actions = ActionIndex::new([
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "kms:Decrypt",
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+    ]);
+    let policy = r#"{"Statement":[
+{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/*"},
+{"Effect":"Allow","NotAction":["s3:*","kms:*"],"Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}},
+{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::${aws:username}/*"}]}"#;
+    let set = parse_policy_text(policy, "p.json", None).unwrap();
+    let needs = [
+        need("s3:GetObject", "arn:aws:s3:::b/k", false),
+        need("s3:GetObject", "arn:aws:s3:::${BUCKET}/k", false),
+        need("sqs:SendMessage", "arn:aws:sqs:r:1:q", false),
+        need("kms:Decrypt", "arn:aws:kms:r:1:key/k", true),
+        need("s3:ListBucket", "arn:aws:s3:::b", false),
+    ];
+    let d = diff(&needs, &set, &actions, false);
+    let names = |v: Vec<&str>| v.into_iter().map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(
+        d.kept.iter().map(|k| k.action.as_str()).collect::<Vec<_>>(),
+        ["s3:GetObject"]
+    );
+    assert_eq!(
+        d.conditional
+            .iter()
+            .map(|c| format!("{} {}", c.action, c.resource))
+            .collect::<Vec<_>>(),
+        names(vec![
+            "s3:GetObject arn:aws:s3:::${BUCKET}/k",
+            "sqs:SendMessage arn:aws:sqs:r:1:q"
+        ])
+    );
+    assert_eq!(
+        d.missing
+            .iter()
+            .map(|m| (m.action.as_str(), m.decision))
+            .collect::<Vec<_>>(),
+        [("s3:ListBucket", Decision::NotAllowed)]
+    );
+    assert_eq!(
+        d.optional_missing
+            .iter()
+            .map(|m| m.action.as_str())
+            .collect::<Vec<_>>(),
+        ["kms:Decrypt"]
+    );
+    // NotAction grants every other action: sqs:ReceiveMessage goes; the
+    // conditional grant is marked so.
+    let removed: Vec<(&str, bool)> = d
+        .removed
+        .iter()
+        .map(|r| (r.action.as_str(), r.conditional))
+        .collect();
+    assert_eq!(
+        removed,
+        [("s3:PutObject", false), ("sqs:ReceiveMessage", true)]
+    );
+    // With --include-optional the optional need counts as missing.
+    let d = diff(&needs, &set, &actions, true);
+    assert!(d.optional_missing.is_empty());
+    assert!(d.missing.iter().any(|m| m.action == "kms:Decrypt"));
+}
+
+#[test]
+fn five_hundred_statement_policy_diffs_fast() {
+    let all = bundled_actions();
+    let actions = ActionIndex::new(&all);
+    let mut text = String::from("{\"Version\":\"2012-10-17\",\"Statement\":[");
+    for i in 0..500 {
+        if i > 0 {
+            text.push(',');
+        }
+        // One AdministratorAccess-like statement, the rest the wildcards
+        // and literals real policies are made of.
+        let action = match i % 5 {
+            _ if i == 1 => "\"*\"".to_string(),
+            0 | 1 => "\"s3:*\"".to_string(),
+            2 => "[\"dynamodb:Get*\",\"dynamodb:Query\"]".to_string(),
+            3 => "\"ec2:Describe*\"".to_string(),
+            _ => format!("\"{}\"", all[i * 37 % all.len()]),
+        };
+        text.push_str(&format!(
+            "{{\"Effect\":\"Allow\",\"Action\":{action},\"Resource\":\"arn:aws:s3:::bucket-{i}/*\"}}"
+        ));
+    }
+    text.push_str("]}");
+    let set = parse_policy_text(&text, "big.json", None).unwrap();
+    let needs = [need("s3:GetObject", "arn:aws:s3:::bucket-5/k", false)];
+    let start = std::time::Instant::now();
+    let d = diff(&needs, &set, &actions, false);
+    let took = start.elapsed();
+    assert_eq!(d.kept.len(), 1);
+    assert_eq!(d.removed.len(), all.len() - 1);
+    // A debug build on a shared 2-core machine; release is far faster.
+    assert!(took.as_secs_f64() < 5.0, "500-statement diff took {took:?}");
+    eprintln!("500-statement diff (debug build): {took:?}");
+}
