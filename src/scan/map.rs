@@ -108,12 +108,25 @@ fn resources_for(spec: &ActionSpec, call: &SdkCall, op_name: &str, cx: &MapConte
         Some((list, kind)) => items_of_kind(call.args.get(list), kind),
         None => vec![call.args.clone()],
     };
+    let iam = table().iam_action(&spec.action);
+    // Optional resource types of the action that the operation's spec does
+    // not list (a Redshift `dbname` when `DbName` is passed, an SES
+    // configuration set): added when the call names them.
+    let extra: Vec<String> = iam
+        .map(|a| {
+            a.resource_types
+                .iter()
+                .filter(|(t, required)| !required && !spec.resource_types.contains(t))
+                .map(|(t, _)| t.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let none_required = iam.map(|a| a.resource_types.iter().all(|(_, required)| !required)).unwrap_or(false);
     for args in &arg_sets {
-        let mut candidates: Vec<(usize, Vec<String>)> = Vec::new();
+        let mut candidates: Vec<Filled> = Vec::new();
         for rt in &spec.resource_types {
             let Some(fmt) = table().arn_format(prefix, rt) else { continue };
-            let (filled, arns) = fill(fmt, prefix, rt, args, spec, call, op_name, cx);
-            candidates.push((filled, arns));
+            candidates.push(fill(fmt, prefix, rt, args, spec, call, op_name, cx));
         }
         if candidates.is_empty() {
             out.insert("*".to_string());
@@ -121,32 +134,27 @@ fn resources_for(spec: &ActionSpec, call: &SdkCall, op_name: &str, cx: &MapConte
         }
         // An action whose resource types are all optional (PutMetricData's
         // OTLP datasets) is granted on "*" unless the call names one.
-        let none_required = table()
-            .iam_action(&spec.action)
-            .map(|a| a.resource_types.iter().all(|(_, required)| !required))
-            .unwrap_or(false);
-        if none_required && candidates.iter().all(|c| c.0 == 0) {
+        if none_required && candidates.iter().all(|c| c.named.is_empty()) {
             out.insert("*".to_string());
             continue;
         }
-        // Several resource types (a DynamoDB table or its index; a Redshift
-        // dbuser and dbname): keep those the arguments name, preferring the
-        // most specific.
-        let best = candidates.iter().map(|c| c.0).max().unwrap_or(0);
+        // Several resource types (a DynamoDB table or its index): keep the
+        // most specific one the arguments name.
+        let best = candidates.iter().map(|c| c.named.len()).max().unwrap_or(0);
         if spec.resource_types.len() > 1 && best > 0 {
-            let named: Vec<&(usize, Vec<String>)> = candidates.iter().filter(|c| c.0 > 0).collect();
-            let distinct_best: Vec<&&(usize, Vec<String>)> = named.iter().filter(|c| c.0 == best).collect();
-            if prefix == "dynamodb" || distinct_best.len() == named.len() {
-                for c in distinct_best {
-                    out.extend(c.1.iter().cloned());
-                }
-            } else {
-                for c in named {
-                    out.extend(c.1.iter().cloned());
-                }
+            for c in candidates.iter().filter(|c| c.named.len() == best) {
+                out.extend(c.arns.iter().cloned());
             }
         } else {
-            out.extend(candidates[0].1.iter().cloned());
+            out.extend(candidates[0].arns.iter().cloned());
+        }
+        let base: BTreeSet<&String> = candidates.iter().flat_map(|c| c.placeholders.iter()).collect();
+        for rt in &extra {
+            let Some(fmt) = table().arn_format(prefix, rt) else { continue };
+            let f = fill(fmt, prefix, rt, args, spec, call, op_name, cx);
+            if f.named.iter().any(|p| !base.contains(p)) && !f.whole {
+                out.extend(f.arns);
+            }
         }
     }
     if out.is_empty() {
@@ -167,17 +175,23 @@ fn fill(
     call: &SdkCall,
     op_name: &str,
     cx: &MapContext,
-) -> (usize, Vec<String>) {
+) -> Filled {
     let region = call.sdk.region.as_deref().or(cx.region).unwrap_or("${AWS::Region}").to_string();
     let account = cx.account.unwrap_or("${AWS::AccountId}").to_string();
     // An argument that names the whole resource (`RoleArn` for a role,
     // `stateMachineArn`) wins over piecing the format together.
     let rt_key = format!("{}arn", rt.replace(['-', '_'], "").to_ascii_lowercase());
-    if let Some((_, v)) = args.iter().find(|(k, _)| k.to_ascii_lowercase() == rt_key) {
-        return (1, flat_strings(v).iter().map(|s| render(s, cx.env, false)).collect());
+    if let Some((k, v)) = args.iter().find(|(k, _)| k.to_ascii_lowercase() == rt_key) {
+        return Filled {
+            named: vec![k.clone()],
+            placeholders: vec![],
+            whole: true,
+            arns: flat_strings(v).iter().map(|s| render(s, cx.env, false)).collect(),
+        };
     }
     let mut results: Vec<String> = vec![String::new()];
-    let mut filled = 0;
+    let mut named: Vec<String> = Vec::new();
+    let mut placeholders: Vec<String> = Vec::new();
     let mut rest = fmt;
     while let Some(start) = rest.find("${") {
         let lit = &rest[..start];
@@ -185,17 +199,23 @@ fn fill(
         let Some(end) = rest[start..].find('}') else { break };
         let ph = &rest[start + 2..start + end];
         rest = &rest[start + end + 1..];
+        placeholders.push(ph.to_string());
         let vals: Vec<String> = match ph {
             "Partition" => vec!["aws".into()],
             "Region" => vec![region.clone()],
             "Account" | "AccountId" => vec![account.clone()],
             _ => match arg_for(ph, prefix, rt, args, spec, op_name) {
                 Some(ArgVal::Whole(v)) => {
-                    filled += 1;
-                    return (filled, v.iter().map(|s| render(s, cx.env, false)).collect());
+                    named.push(ph.to_string());
+                    return Filled {
+                        named,
+                        placeholders,
+                        whole: true,
+                        arns: v.iter().map(|s| render(s, cx.env, false)).collect(),
+                    };
                 }
                 Some(ArgVal::Part(v)) => {
-                    filled += 1;
+                    named.push(ph.to_string());
                     let key_like = matches!(ph, "ObjectName" | "ParameterNameWithoutLeadingSlash");
                     v.iter().map(|s| render(s, cx.env, key_like)).collect()
                 }
@@ -212,14 +232,29 @@ fn fill(
     }
     results.iter_mut().for_each(|r| r.push_str(rest));
     // "arn:...:secret:NAME" needs the random suffix Secrets Manager adds.
-    if prefix == "secretsmanager" && rt.eq_ignore_ascii_case("secret") && filled > 0 {
+    if prefix == "secretsmanager" && rt.eq_ignore_ascii_case("secret") && !named.is_empty() {
         for r in results.iter_mut() {
             if !r.ends_with('*') && !r.ends_with("-??????") {
                 r.push_str("-??????");
             }
         }
     }
-    (filled, results)
+    Filled {
+        named,
+        placeholders,
+        whole: false,
+        arns: results,
+    }
+}
+
+struct Filled {
+    /// Placeholders filled from the call's arguments.
+    named: Vec<String>,
+    /// Every placeholder of the format.
+    placeholders: Vec<String>,
+    /// An argument gave the whole ARN.
+    whole: bool,
+    arns: Vec<String>,
 }
 
 enum ArgVal {
@@ -254,6 +289,7 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
         ("bedrock", _) => &["modelId"],
         ("states", _) => &["stateMachineArn", "executionArn", "activityArn"],
         ("events", "EventBusName") => &["EventBusName"],
+        ("ses", "IdentityName") => &["FromEmailAddressIdentityArn", "FromEmailAddress", "Source", "EmailIdentity"],
         ("execute-api", _) => &[],
         _ => &[],
     };
@@ -307,6 +343,7 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
             .map(|s| match (prefix, ph, arg_name.as_str()) {
                 ("sqs", _, "QueueUrl") => last_segment(&s),
                 ("ssm", _, _) => strip_leading_slash(&s),
+                ("ses", "IdentityName", "FromEmailAddress" | "Source") => email_domain(&s),
                 _ => s,
             })
             .collect();
@@ -436,6 +473,27 @@ fn last_segment(s: &SVal) -> SVal {
     } else {
         SVal::unknown()
     }
+}
+
+/// SES authorises sending on the verified identity: for an address, its
+/// domain (or the address itself when verified alone; the domain covers the
+/// common case).
+fn email_domain(s: &SVal) -> SVal {
+    let mut out = SVal::default();
+    let mut after = false;
+    for p in &s.0 {
+        if after {
+            out.push(p.clone());
+            continue;
+        }
+        if let Piece::Lit(l) = p
+            && let Some(i) = l.rfind('@')
+        {
+            out.push(Piece::Lit(l[i + 1..].to_string()));
+            after = true;
+        }
+    }
+    if after { out } else { SVal::unknown() }
 }
 
 fn strip_leading_slash(s: &SVal) -> SVal {

@@ -125,8 +125,26 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
                 *slot = Some(parser);
             }
             let Some(parser) = slot.as_mut() else { return };
-            let tree = parser.parse(&bytes, None);
-            let syntax_error = tree.as_ref().and_then(|t| first_error_line(t.root_node()));
+            let mut bytes = bytes;
+            let mut tree = parser.parse(&bytes, None);
+            let mut syntax_error = tree.as_ref().and_then(|t| first_error_line(t.root_node()));
+            // Code pasted from a blog or a word processor arrives with
+            // typographic quotes, which no Python accepts; read them as the
+            // ASCII quotes they stand for, and say so.
+            if syntax_error.is_some()
+                && let Some(fixed) = ascii_quotes(&bytes)
+                && let Some(t2) = parser.parse(&fixed, None)
+                && count_errors(t2.root_node()) < tree.as_ref().map(|t| count_errors(t.root_node())).unwrap_or(usize::MAX)
+            {
+                let line = String::from_utf8_lossy(&bytes)
+                    .lines()
+                    .position(|l| l.contains(['\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}']))
+                    .map_or(1, |i| i + 1);
+                push(&warnings, format!("{rel}:{line}: typographic quotes read as ASCII quotes"));
+                syntax_error = first_error_line(t2.root_node());
+                tree = Some(t2);
+                bytes = fixed;
+            }
             let module = module_name(&rel);
             if let Ok(mut s) = sources.lock() {
                 s.push(Source0 {
@@ -224,6 +242,26 @@ fn first_error_line(n: tree_sitter::Node) -> Option<usize> {
         }
     }
     Some(n.start_position().row + 1)
+}
+
+fn ascii_quotes(src: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(src).ok()?;
+    if !text.contains(['\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}']) {
+        return None;
+    }
+    let fixed = text
+        .replace(['\u{2018}', '\u{2019}'], "'")
+        .replace(['\u{201C}', '\u{201D}'], "\"");
+    Some(fixed.into_bytes())
+}
+
+fn count_errors(n: tree_sitter::Node) -> usize {
+    if !n.has_error() {
+        return 0;
+    }
+    let own = usize::from(n.is_error() || n.is_missing());
+    let mut cur = n.walk();
+    own + n.children(&mut cur).map(count_errors).sum::<usize>()
 }
 
 /// `pkg/mod.py` -> `pkg.mod`; `pkg/__init__.py` -> `pkg`.
