@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 pub mod check;
 pub mod diff;
 pub mod lookup;
+pub mod rules;
 pub mod scan;
 pub mod trail;
 
@@ -37,6 +38,8 @@ pub enum Command {
     Trail(trail::TrailArgs),
     /// CI gate: flag over-broad and missing permissions.
     Check(check::CheckArgs),
+    /// List the check rules, or print one rule's documentation.
+    Rules(rules::RulesArgs),
 }
 
 /// Runs the parsed command; the exit code is chosen here and in `main` only.
@@ -47,5 +50,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(a) => diff::run(a),
         Command::Trail(a) => trail::run(a),
         Command::Check(a) => check::run(a),
+        Command::Rules(a) => rules::run(a),
     }
 }
