@@ -342,6 +342,7 @@ fn tighten_diff(endpoint: &str, dir: &std::path::Path) -> std::process::Command 
         .env("AWS_REGION", "us-east-1")
         .env("AWS_MAX_ATTEMPTS", "1")
         .env("AWS_ENDPOINT_URL", endpoint)
+        .env("NO_PROXY", "127.0.0.1")
         .env("AWS_CONFIG_FILE", dir.join("no-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"));
     for name in [

@@ -14,6 +14,7 @@ use std::time::Duration;
 pub use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 pub use error::AwsError;
@@ -58,11 +59,22 @@ fn timeouts() -> TimeoutConfig {
 /// or the environment (`AWS_ENDPOINT_URL` is honoured by aws-config itself),
 /// and one HTTPS client on rustls with ring.
 pub async fn sdk_config(opts: &AwsOptions) -> SdkConfig {
-    // With aws-config's default features off there is no default HTTPS
-    // client, so we pick the one TLS stack the crate carries.
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .build_https();
+    // One HTTPS client on rustls with ring that honours `HTTPS_PROXY`,
+    // `HTTP_PROXY` and `NO_PROXY`. aws-config's default features are off
+    // (they would bring a second TLS stack), so it has no default client;
+    // this is the one its `default-https-client` feature builds
+    // (aws-smithy-runtime's `default_https_client`), with ring for aws-lc.
+    let http_client =
+        aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+            let mut connector = aws_smithy_http_client::ConnectorBuilder::default()
+                .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+            connector.set_connector_settings(settings.cloned());
+            if let Some(components) = components {
+                connector.set_sleep_impl(components.sleep_impl());
+            }
+            connector.set_proxy_config(Some(ProxyConfig::from_env()));
+            connector.build()
+        });
     let mut loader = aws_config::defaults(behavior_version())
         .http_client(http_client)
         .timeout_config(timeouts());
