@@ -451,3 +451,96 @@ fn five_hundred_statement_policy_diffs_fast() {
     assert!(took.as_secs_f64() < 5.0, "500-statement diff took {took:?}");
     eprintln!("500-statement diff (debug build): {took:?}");
 }
+
+fn sam_json(extra: &[&str]) -> Value {
+    let src = fixture("tests/python/diff_sam/src");
+    let template = fixture("tests/python/diff_sam/template.yaml");
+    let mut args = vec![
+        "diff",
+        src.as_str(),
+        "--template",
+        template.as_str(),
+        "--format",
+        "json",
+    ];
+    args.extend(extra);
+    let out = tighten(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn template_gives_current_policy_env_and_platform_needs() {
+    let v = sam_json(&[]);
+    let table = "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders";
+    let group = "arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/worker:*";
+    // TABLE_NAME comes from the template's environment; the SQS event
+    // source and the log group are platform needs.
+    let kept = set(&v, "kept", false);
+    assert_eq!(
+        kept,
+        strings(&[
+            "dynamodb:GetItem",
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:ReceiveMessage",
+        ])
+    );
+    assert!(set(&v, "kept", true).contains(&format!("dynamodb:GetItem on {table}")));
+    assert!(set(&v, "kept", true).contains(&format!("logs:PutLogEvents on {group}")));
+    assert!(v["missing"].as_array().unwrap().is_empty());
+    // DynamoDBCrudPolicy minus GetItem, and all of s3:*.
+    let crud_rest = strings(&[
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:DescribeTable",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:UpdateItem",
+    ]);
+    let s3: BTreeSet<String> = bundled_actions()
+        .into_iter()
+        .filter(|a| a.starts_with("s3:"))
+        .collect();
+    let want: BTreeSet<String> = crud_rest.union(&s3).cloned().collect();
+    assert_eq!(set(&v, "removed", false), want);
+    assert!(
+        v["current_sources"][0]["origin"]
+            .as_str()
+            .unwrap()
+            .contains("Worker")
+    );
+}
+
+#[test]
+fn current_file_is_compared_while_template_gives_context() {
+    let cur = fixture("tests/policies/diff/scoped-missing.json");
+    let mut extra = vec!["--current", cur.as_str()];
+    extra.extend(REGION_ACCOUNT);
+    let v = sam_json(&extra);
+    let q = |a: &str| format!("{a} on ${{Jobs.Arn}}");
+    assert_eq!(
+        set(&v, "missing", true),
+        strings(&[
+            &format!("dynamodb:GetItem on {TABLE}"),
+            &q("sqs:DeleteMessage"),
+            &q("sqs:GetQueueAttributes"),
+            &q("sqs:ReceiveMessage"),
+        ])
+    );
+    assert_eq!(
+        set(&v, "removed", false),
+        strings(&["dynamodb:PutItem", "s3:GetObject"])
+    );
+}

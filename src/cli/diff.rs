@@ -101,6 +101,13 @@ pub struct DiffArgs {
     /// they are reported as missing rather than listed apart.
     #[arg(long)]
     pub include_optional: bool,
+
+    /// Do not add the CloudWatch Logs permissions every Lambda needs.
+    ///
+    /// For code that does not run on Lambda. With `--template`, the
+    /// template's platform needs are used as they are.
+    #[arg(long)]
+    pub no_logs: bool,
 }
 
 /// Everything the report is made of.
@@ -260,7 +267,7 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
             if opts.handler.is_none() {
                 opts.handler = config.handler.clone();
             }
-            if args.template.is_none() {
+            if args.template.is_none() && !args.no_logs {
                 platform.merge(log_needs(&opts, Some(&config.name)));
                 if config.tracing_active || config.in_vpc {
                     warnings.push(format!(
@@ -287,7 +294,7 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     let report = scan_path(&args.path, &opts)?;
     warnings.extend(report.warnings.iter().cloned());
     let mut needs = report.needs.clone();
-    if args.template.is_none() && args.function.is_none() {
+    if args.template.is_none() && args.function.is_none() && !args.no_logs {
         platform.merge(log_needs(&opts, None));
     }
     needs.merge(platform);
@@ -417,11 +424,11 @@ fn render_text(
         .filter(|(_, c)| c.kept + c.missing + c.conditional + c.optional_missing + c.narrowed > 0)
         .collect();
     if !needed.is_empty() {
-        o += "\n  service                 removed   kept  missing  conditional\n";
+        o += "\n  service                 removed   kept  missing  conditional  optional\n";
         for (svc, c) in needed {
             o += &format!(
-                "  {svc:<22} {:>8} {:>6} {:>8} {:>12}\n",
-                c.removed, c.kept, c.missing, c.conditional
+                "  {svc:<22} {:>8} {:>6} {:>8} {:>12} {:>9}\n",
+                c.removed, c.kept, c.missing, c.conditional, c.optional_missing
             );
         }
     }

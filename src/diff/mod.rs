@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::need::{Need, Source};
 use crate::policy::eval::{Decision, Evaluation, Evaluator};
 use crate::policy::parse::{Effect, Location, ParsedStatement, PolicySet};
-use crate::policy::pattern::{ActionIndex, Pattern};
+use crate::policy::pattern::{ActionIndex, Pattern, Subject};
 use crate::policy::{PolicyDocument, Statement};
 
 /// A granted action no need uses.
@@ -185,7 +185,7 @@ pub fn diff(
                         decision: Decision::ConditionallyAllowed,
                         ..sym
                     };
-                    note = Some("allowed only if the placeholders or names read at run time match what the policy grants".to_string());
+                    note = Some(unknowns_note(r));
                 }
             }
             let service = service_of(&n.action);
@@ -298,7 +298,9 @@ pub fn diff(
                     .iter()
                     .flat_map(|n| n.resources.iter().cloned())
                     .collect();
-                if g.resources != needed_res || !g.not_resources.is_empty() {
+                if !g.not_resources.is_empty()
+                    || g.resources.iter().any(|r| is_excess(r, &needed_res))
+                {
                     out.narrowed.push(Narrowed {
                         action: action.to_string(),
                         service: service_of(action),
@@ -343,6 +345,49 @@ pub fn diff(
     }
     out.summary = summary;
     out
+}
+
+/// A granted resource pattern is more than the needs when it is none of
+/// them and either has wildcards or could not name any of them. A literal
+/// ARN that is one instance of a needed `${AWS::AccountId}` ARN is not.
+fn is_excess(granted: &str, needed: &BTreeSet<String>) -> bool {
+    if needed.contains(granted) {
+        return false;
+    }
+    let pattern = Pattern::resource(granted);
+    pattern.is_wildcard()
+        || !needed
+            .iter()
+            .any(|n| pattern.may_match(&Subject::resource(n)))
+}
+
+/// Names what a symbolic match depends on: the placeholders, or a name the
+/// code reads at run time (`*` in the needed ARN).
+fn unknowns_note(resource: &str) -> String {
+    let mut unknowns: BTreeSet<&str> = BTreeSet::new();
+    let mut rest = resource;
+    while let Some(start) = rest.find("${") {
+        match rest[start..].find('}') {
+            Some(end) => {
+                unknowns.insert(&rest[start..start + end + 1]);
+                rest = &rest[start + end + 1..];
+            }
+            None => break,
+        }
+    }
+    let mut what: Vec<&str> = unknowns.into_iter().collect();
+    if resource.contains('*') {
+        what.push("a name read at run time (*)");
+    }
+    let pin = if resource.contains("${AWS::") {
+        "; pin --region/--account"
+    } else {
+        ""
+    };
+    format!(
+        "allowed only if {} match what the policy grants{pin}",
+        what.join(", ")
+    )
 }
 
 /// The current identity policies merged into one document, for display.
