@@ -128,6 +128,7 @@ fn case24_globals_tracing_sqs_event_and_policy_templates() {
             target: Some(queue.clone()),
             line: 25,
             sam_event: true,
+            kms_key: None,
         }]
     );
     assert_eq!(
@@ -384,6 +385,7 @@ fn cloudformation_json_lambda_with_role_policy_managed_policy_and_mapping() {
             target: Some(stream.clone()),
             line: 93,
             sam_event: false,
+            kms_key: None,
         }]
     );
     // UnrelatedPolicy is attached to another role and must not appear.
@@ -786,6 +788,7 @@ fn platform_actions_exist_in_iam_and_scope_resources() {
         "case26-managed-policies.yaml",
         "cfn-lambda-role.json",
         "sam-globals-streams.yaml",
+        "kms-encrypted-sources.yaml",
     ] {
         for f in &load(name).functions {
             for n in f.platform_needs().iter() {
@@ -812,4 +815,70 @@ fn platform_actions_exist_in_iam_and_scope_resources() {
         .filter(|a| !seen.contains(**a))
         .collect();
     assert_eq!(unexercised, [&"sns:Publish"]);
+}
+
+#[test]
+fn customer_managed_keys_of_sources_and_stores() {
+    let t = load("kms-encrypted-sources.yaml");
+    let keys: BTreeMap<&str, &str> = t
+        .kms_keys
+        .iter()
+        .map(|(arn, k)| (arn.as_str(), k.key_arn.as_str()))
+        .collect();
+    let data_key = format!("arn:aws:kms:{R}:{A}:key/${{DataKey}}");
+    let stream_key = format!("arn:aws:kms:{R}:{A}:key/${{StreamKey}}");
+    let bucket_key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let jobs = format!("arn:aws:sqs:{R}:{A}:jobs");
+    let events = format!("arn:aws:kinesis:{R}:{A}:stream/events");
+    let table = format!("arn:aws:dynamodb:{R}:{A}:table/results");
+    let table_stream = format!("{table}/stream/*");
+    // PlainQueue uses the AWS managed alias/aws/sqs: no grant in the role.
+    // ApiSecret names an alias the template does not define: a warning.
+    assert_eq!(
+        keys,
+        BTreeMap::from([
+            ("arn:aws:s3:::example-archive", bucket_key),
+            (events.as_str(), stream_key.as_str()),
+            (table.as_str(), data_key.as_str()),
+            (table_stream.as_str(), data_key.as_str()),
+            (jobs.as_str(), data_key.as_str()),
+        ])
+    );
+    assert_eq!(t.kms_keys[&jobs].resource, "JobsQueue");
+    assert_eq!(t.kms_keys[&jobs].line, 31);
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains(":78: KMS alias `alias/not-in-this-template`")),
+        "{:?}",
+        t.warnings
+    );
+
+    let f = only(&t);
+    let p = platform(f);
+    assert_eq!(
+        p.get("kms:Decrypt"),
+        Some(&BTreeSet::from([data_key, stream_key]))
+    );
+    let plain = format!("arn:aws:sqs:{R}:{A}:plain");
+    assert_eq!(
+        p.get("sqs:ReceiveMessage"),
+        Some(&BTreeSet::from([jobs, plain]))
+    );
+    assert_eq!(p.get("kinesis:GetRecords"), Some(&BTreeSet::from([events])));
+}
+
+#[test]
+fn case25_secret_key_is_the_templates_cmk() {
+    let t = load("case25-inline-wildcard.yaml");
+    let secret = only(&t).env["PROVIDER_SECRET_ARN"].clone();
+    let key = t.kms_keys.get(&secret).expect("secret key");
+    assert_eq!(
+        (key.key_arn.as_str(), key.resource.as_str()),
+        (
+            "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/${PaymentsKey}",
+            "ProviderSecret"
+        )
+    );
+    assert_eq!(t.kms_keys.len(), 1);
 }

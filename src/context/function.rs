@@ -8,14 +8,14 @@ use super::resolve::{Resolver, referenced_resource, text};
 use super::role;
 use super::sections::Resource;
 use super::tvalue::{Entry, Node, TValue};
-use super::{DeadLetter, EventSource, EventSourceKind, FunctionContext};
+use super::{DeadLetter, EventSource, EventSourceKind, FunctionContext, KmsKey};
 use crate::policy::current::CurrentPolicy;
 
 pub const SAM_FUNCTION: &str = "AWS::Serverless::Function";
 pub const LAMBDA_FUNCTION: &str = "AWS::Lambda::Function";
 
 /// Every function of the template, in document order.
-pub fn read_all(r: &mut Resolver) -> Vec<FunctionContext> {
+pub fn read_all(r: &mut Resolver, keys: &BTreeMap<String, KmsKey>) -> Vec<FunctionContext> {
     let t = r.t;
     let mut out = Vec::new();
     for id in &t.order {
@@ -23,8 +23,8 @@ pub fn read_all(r: &mut Resolver) -> Vec<FunctionContext> {
             continue;
         };
         match resource.kind.as_str() {
-            SAM_FUNCTION => out.push(read_function(r, resource, true)),
-            LAMBDA_FUNCTION => out.push(read_function(r, resource, false)),
+            SAM_FUNCTION => out.push(read_function(r, resource, true, keys)),
+            LAMBDA_FUNCTION => out.push(read_function(r, resource, false, keys)),
             _ => {}
         }
     }
@@ -58,7 +58,12 @@ pub fn merge_globals(global: &TValue, local: &TValue) -> TValue {
     }
 }
 
-fn read_function(r: &mut Resolver, resource: &Resource, sam: bool) -> FunctionContext {
+fn read_function(
+    r: &mut Resolver,
+    resource: &Resource,
+    sam: bool,
+    keys: &BTreeMap<String, KmsKey>,
+) -> FunctionContext {
     let id = resource.id.as_str();
     let props = match (&r.t.function_globals, sam) {
         (Some(g), true) => merge_globals(g, &resource.properties),
@@ -142,6 +147,13 @@ fn read_function(r: &mut Resolver, resource: &Resource, sam: bool) -> FunctionCo
         Vec::new()
     };
     event_sources.extend(event_source_mappings(r, id, function_name.as_deref()));
+    for e in &mut event_sources {
+        e.kms_key = e
+            .target
+            .as_ref()
+            .and_then(|t| keys.get(t))
+            .map(|k| k.key_arn.clone());
+    }
 
     let mut ctx = FunctionContext {
         logical_id: id.to_string(),
@@ -278,6 +290,7 @@ fn sam_events(r: &mut Resolver, props: &TValue) -> Vec<EventSource> {
             target,
             line: e.line,
             sam_event: true,
+            kms_key: None,
         });
     }
     out
@@ -324,6 +337,7 @@ fn event_source_mappings(r: &mut Resolver, id: &str, name: Option<&str>) -> Vec<
             target: arn,
             line: m.line,
             sam_event: false,
+            kms_key: None,
         });
     }
     out

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::policy::current::CurrentPolicy;
 
+mod encryption;
 mod function;
 mod platform;
 mod resolve;
@@ -21,6 +22,7 @@ mod role;
 mod sections;
 pub mod tvalue;
 
+pub use encryption::KmsKey;
 pub use platform::ALL_PLATFORM_ACTIONS;
 
 /// Errors a caller can branch on; every one names the file, and the line and
@@ -64,6 +66,10 @@ pub enum TemplateError {
 pub struct Template {
     pub path: PathBuf,
     pub functions: Vec<FunctionContext>,
+    /// Resources encrypted with a customer managed KMS key, by resource ARN
+    /// (queue, topic, secret, bucket, table and table stream, stream ARNs as
+    /// `!GetAtt`/`!Ref` give them): reading them also needs `kms:Decrypt`.
+    pub kms_keys: BTreeMap<String, KmsKey>,
     /// What could not be resolved (`file:line: message`), in the order met.
     pub warnings: Vec<String>,
 }
@@ -101,6 +107,9 @@ pub struct EventSource {
     /// attaches the poller's managed policy), rather than as a separate
     /// `AWS::Lambda::EventSourceMapping` resource.
     pub sam_event: bool,
+    /// The customer managed key that encrypts the source (a queue or stream
+    /// of this template), which the poller needs to decrypt records.
+    pub kms_key: Option<String>,
 }
 
 /// Where a dead-letter queue or topic receives failed asynchronous events.
@@ -237,10 +246,12 @@ pub fn parse_template(path: &Path, text: &str) -> Result<Template, TemplateError
     };
     let sections = sections::Sections::read(&file, &root)?;
     let mut resolver = resolve::Resolver::new(&sections);
-    let functions = function::read_all(&mut resolver);
+    let kms_keys = encryption::customer_keys(&mut resolver);
+    let functions = function::read_all(&mut resolver, &kms_keys);
     Ok(Template {
         path: path.to_path_buf(),
         functions,
+        kms_keys,
         warnings: resolver.warnings,
     })
 }

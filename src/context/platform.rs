@@ -82,6 +82,7 @@ pub const ALL_PLATFORM_ACTIONS: &[&str] = &[
     "dynamodb:GetRecords",
     "dynamodb:GetShardIterator",
     "dynamodb:ListStreams",
+    "kms:Decrypt",
     "sqs:SendMessage",
     "sns:Publish",
 ];
@@ -166,7 +167,18 @@ impl FunctionContext {
                     action,
                     ["*".to_string()],
                     false,
-                    self.platform(reason, e.line),
+                    self.platform(reason.clone(), e.line),
+                );
+            }
+            if let Some(key) = &e.kms_key {
+                needs.add(
+                    "kms:Decrypt",
+                    [key.clone()],
+                    false,
+                    self.platform(
+                        format!("{reason}; it is encrypted with a customer managed KMS key"),
+                        e.line,
+                    ),
                 );
             }
         }
