@@ -79,6 +79,12 @@ const MAX_ROUNDS: usize = 24;
 pub struct Interp<'m> {
     modules: &'m [ModuleSrc],
     by_name: HashMap<String, Id>,
+    /// Every dotted suffix of a module name -> the modules that end with it
+    /// (sorted), so `import notify` finds `pkg/notify.py` without a scan.
+    by_suffix: HashMap<String, Vec<String>>,
+    /// Dotted names that are packages (a prefix of some module's name, at
+    /// any depth).
+    packages: HashSet<String>,
     scopes: Vec<Scope>,
     funcs: Vec<FuncInfo>,
     classes: Vec<ClassInfo>,
@@ -92,6 +98,8 @@ pub struct Interp<'m> {
     seen_calls: HashSet<String>,
     cur_module: Id,
     depth: usize,
+    /// Rounds run to reach the fixpoint (for profiling).
+    pub rounds: usize,
 }
 
 impl<'m> Interp<'m> {
@@ -99,6 +107,8 @@ impl<'m> Interp<'m> {
         let mut it = Interp {
             modules,
             by_name: HashMap::new(),
+            by_suffix: HashMap::new(),
+            packages: HashSet::new(),
             scopes: Vec::new(),
             funcs: Vec::new(),
             classes: Vec::new(),
@@ -112,9 +122,17 @@ impl<'m> Interp<'m> {
             seen_calls: HashSet::new(),
             cur_module: 0,
             depth: 0,
+            rounds: 0,
         };
         for (i, m) in modules.iter().enumerate() {
             it.by_name.insert(m.name.clone(), i);
+            let parts: Vec<&str> = m.name.split('.').collect();
+            for start in 0..parts.len() {
+                it.by_suffix.entry(parts[start..].join(".")).or_default().push(m.name.clone());
+                for end in start + 1..parts.len() {
+                    it.packages.insert(parts[start..end].join("."));
+                }
+            }
             it.scopes.push(Scope {
                 vars: HashMap::new(),
                 parent: None,
@@ -196,8 +214,10 @@ impl<'m> Interp<'m> {
             if !self.changed && !self.recording {
                 self.recording = true;
                 self.round();
+                self.rounds = round + 2;
                 break;
             }
+            self.rounds = round + 1;
         }
     }
 
@@ -385,8 +405,7 @@ impl<'m> Interp<'m> {
     }
 
     fn has_package(&self, name: &str) -> bool {
-        let p = format!("{name}.");
-        self.by_name.keys().any(|k| k.starts_with(&p) || k.contains(&format!(".{p}")))
+        self.packages.contains(name)
     }
 
     /// Finds a module of the tree by dotted name: exact, else the unique
@@ -396,16 +415,13 @@ impl<'m> Interp<'m> {
         if self.by_name.contains_key(name) {
             return Some(name.to_string());
         }
-        let suffix = format!(".{name}");
         let cur = &self.modules[self.cur_module].name;
         let pkg = cur.rsplit_once('.').map(|(p, _)| p).unwrap_or("");
         let sibling = if pkg.is_empty() { name.to_string() } else { format!("{pkg}.{name}") };
         if self.by_name.contains_key(&sibling) {
             return Some(sibling);
         }
-        let mut cands: Vec<&String> = self.by_name.keys().filter(|k| k.ends_with(&suffix)).collect();
-        cands.sort();
-        cands.first().map(|s| s.to_string())
+        self.by_suffix.get(name).and_then(|c| c.iter().min().cloned())
     }
 
     fn resolve_from(&self, level: usize, module: &str) -> Option<String> {
@@ -1247,14 +1263,14 @@ impl<'m> Interp<'m> {
         }
     }
 
-    fn res_def(&self, svc: &str, rtype: &str) -> Option<Json> {
+    fn res_def(&self, svc: &str, rtype: &str) -> Option<&'static Json> {
         let model = table().service(svc)?.resource_model()?;
         let def = if rtype.is_empty() {
             model.get("service")?
         } else {
             model.get("resources")?.get(rtype)?
         };
-        Some(def.clone())
+        Some(def)
     }
 
     fn resource_type_named(&self, svc: &str, name: &str) -> Option<String> {
@@ -1562,9 +1578,10 @@ fn ident_index(idents: &[String], name: &str) -> Option<usize> {
     idents.iter().position(|n| n == name)
 }
 
-fn find_key(def: &Json, section: &str, name: &str) -> Option<(String, Json)> {
+fn find_key<'j>(def: &'j Json, section: &str, name: &str) -> Option<(&'j String, &'j Json)> {
     let m = def.get(section)?.as_object()?;
-    m.iter().find(|(k, _)| norm(k) == norm(name)).map(|(k, v)| (k.clone(), v.clone()))
+    let n = norm(name);
+    m.iter().find(|(k, _)| norm(k) == n)
 }
 
 /// Resource model names are PascalCase; Python uses snake_case. Compare

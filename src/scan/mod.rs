@@ -325,6 +325,9 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     }
     let mut foreign = BTreeSet::new();
     let debug = std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some();
+    if debug {
+        eprintln!("interpreter: {} rounds", it.rounds);
+    }
     for call in &it.calls {
         let file = parsed[call.module].rel.clone();
         if debug {
