@@ -224,17 +224,6 @@ pub fn collect(args: &TrailSourceArgs) -> anyhow::Result<Option<TrailEvidence>> 
     }
     let (role, window) = args.selection()?;
     let mut obs = Observations::default();
-    let local: Vec<PathBuf> = args
-        .trail_logs
-        .iter()
-        .filter(|p| {
-            if p.to_string_lossy().starts_with("s3://") {
-                return false;
-            }
-            true
-        })
-        .cloned()
-        .collect();
     if let Some(s3) = args
         .trail_logs
         .iter()
@@ -246,8 +235,9 @@ pub fn collect(args: &TrailSourceArgs) -> anyhow::Result<Option<TrailEvidence>> 
             s3.display()
         );
     }
+    let local = &args.trail_logs;
     if !local.is_empty() {
-        obs.merge(files::read_paths(&local, &role, &window)?);
+        obs.merge(files::read_paths(local, &role, &window)?);
     }
     if args.trail_lookup || args.trail_athena {
         let rt = sdk::runtime()?;
