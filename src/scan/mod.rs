@@ -218,6 +218,44 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
     Ok(report)
 }
 
+/// Scans one file's bytes as the only module of a tree, named by its path
+/// `name` (`app.py`, `pkg/__init__.py`), without touching the disk: the
+/// entry the fuzzers and benchmarks drive. No size or binary-file checks;
+/// those belong to reading files.
+pub fn scan_source(name: &str, bytes: &[u8], opts: &ScanOptions) -> ScanReport {
+    let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+    let mut parser = tree_sitter::Parser::new();
+    let tree = match parser.set_language(&language) {
+        Ok(()) => parser.parse(bytes, None),
+        Err(_) => None,
+    };
+    let mut warnings = Vec::new();
+    let body = match &tree {
+        Some(t) => {
+            if let Some(line) = first_error_line(t.root_node()) {
+                warnings.push(format!(
+                    "{name}:{line}: syntax error; calls in the parts that parse are still used"
+                ));
+            }
+            ir::Lowering::new(bytes).module(t.root_node())
+        }
+        None => {
+            warnings.push(format!("{name}: could not be parsed"));
+            Vec::new()
+        }
+    };
+    let parsed = vec![Parsed {
+        rel: name.to_string(),
+        module: module_name(name),
+        body,
+    }];
+    let mut report = analyse(parsed, opts);
+    report.files_scanned = 1;
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
+    report
+}
+
 thread_local! {
     static PARSER: std::cell::RefCell<Option<tree_sitter::Parser>> = const { std::cell::RefCell::new(None) };
 }
