@@ -9,7 +9,10 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-use serde_json::Value;
+#[path = "support/moto.rs"]
+mod moto;
+
+use serde_json::{Value, json};
 use tighten::diff::diff;
 use tighten::need::{Need, Source};
 use tighten::policy::parse::parse_policy_text;
@@ -24,6 +27,11 @@ fn fixture(rel: &str) -> String {
 }
 
 fn tighten(args: &[&str]) -> Output {
+    tighten_at(args, "http://127.0.0.1:9")
+}
+
+/// Runs the binary with AWS pointed at `endpoint` (loopback only).
+fn tighten_at(args: &[&str], endpoint: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tighten"))
         .args(args)
         .env("NO_COLOR", "1")
@@ -34,7 +42,7 @@ fn tighten(args: &[&str]) -> Output {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ENDPOINT_URL", endpoint)
         .output()
         .expect("run tighten")
 }
@@ -543,4 +551,86 @@ fn current_file_is_compared_while_template_gives_context() {
         set(&v, "removed", false),
         strings(&["dynamodb:PutItem", "s3:GetObject"])
     );
+}
+
+/// Creates `diff-role` with an inline `s3:*` policy in moto's IAM.
+async fn create_role(endpoint: &str) {
+    let opts = tighten::aws::AwsOptions {
+        profile: None,
+        region: Some("us-east-1".to_string()),
+        endpoint_url: Some(endpoint.to_string()),
+    };
+    let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "tests");
+    let config = tighten::aws::sdk_config(&opts)
+        .await
+        .into_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
+        .build();
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name("diff-role")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("create role");
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    iam.put_role_policy()
+        .role_name("diff-role")
+        .policy_name("everything-s3")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .expect("put role policy");
+}
+
+#[test]
+fn role_read_from_iam_via_moto() {
+    let Some(server) = moto::MotoServer::start() else {
+        return;
+    };
+    tighten::aws::block_on(create_role(&server.endpoint)).expect("runtime");
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let out = tighten_at(
+        &[
+            "diff",
+            &src,
+            "--role",
+            "diff-role",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &server.endpoint,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["current_sources"][0]["origin"], "inline:everything-s3");
+    // The account comes from the role's ARN, so the needs are pinned.
+    assert_eq!(
+        set(&v, "missing", true),
+        strings(&[
+            &format!("dynamodb:GetItem on {TABLE}"),
+            &format!("logs:CreateLogGroup on {LOG_GROUP}"),
+            &format!("logs:CreateLogStream on {LOG_GROUP}:*"),
+            &format!("logs:PutLogEvents on {LOG_GROUP}:*"),
+        ])
+    );
+    assert_eq!(
+        set(&v, "kept", true),
+        strings(&[&format!("s3:GetObject on {OBJECT}")])
+    );
+    let s3: BTreeSet<String> = bundled_actions()
+        .into_iter()
+        .filter(|a| a.starts_with("s3:") && a != "s3:GetObject")
+        .collect();
+    assert_eq!(set(&v, "removed", false), s3);
 }
