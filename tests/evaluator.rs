@@ -663,6 +663,107 @@ fn evaluation_names_the_statements() {
     assert_eq!(ev.denied_by[0].to_string(), "case.json:2 /Statement/1");
 }
 
+/// (name, statements, action, resource, expected) with the request's
+/// unknowns treated as "could be anything" (`with_symbolic_placeholders`).
+const SYMBOLIC: &[(&str, &str, &str, &str, Decision)] = &[
+    (
+        "literal grant, placeholder need",
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::mybucket/*"}"#,
+        "s3:GetObject",
+        "arn:aws:s3:::${BUCKET}/k",
+        C,
+    ),
+    (
+        "other bucket cannot match",
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::mybucket/*"}"#,
+        "s3:GetObject",
+        "arn:aws:s3:::${BUCKET}-x/k",
+        C,
+    ),
+    (
+        "fixed suffix mismatch",
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::mybucket/a.csv"}"#,
+        "s3:GetObject",
+        "arn:aws:s3:::${BUCKET}/b.csv",
+        N,
+    ),
+    (
+        "account placeholder vs literal account",
+        r#"{"Effect":"Allow","Action":"sqs:SendMessage","Resource":"arn:aws:sqs:us-east-1:123456789012:q"}"#,
+        "sqs:SendMessage",
+        "arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:q",
+        C,
+    ),
+    (
+        "run-time name vs one named grant",
+        r#"{"Effect":"Allow","Action":"ecs:DescribeClusters","Resource":"arn:aws:ecs:*:*:cluster/prod"}"#,
+        "ecs:DescribeClusters",
+        "arn:aws:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*",
+        C,
+    ),
+    (
+        "strict match stays allowed",
+        r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::*"}"#,
+        "s3:GetObject",
+        "arn:aws:s3:::${BUCKET}/k",
+        A,
+    ),
+    (
+        "star request is not an unknown",
+        r#"{"Effect":"Allow","Action":"sqs:ListQueues","Resource":"arn:aws:sqs:*:*:*"}"#,
+        "sqs:ListQueues",
+        "*",
+        N,
+    ),
+    (
+        "deny that may match weakens",
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::secret/*"}"#,
+        "s3:GetObject",
+        "arn:aws:s3:::${BUCKET}/k",
+        C,
+    ),
+    (
+        "deny that cannot match",
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::secret/*"}"#,
+        "s3:GetObject",
+        "arn:aws:sqs:${R}:1:q",
+        A,
+    ),
+    (
+        "action mismatch still no",
+        r#"{"Effect":"Allow","Action":"s3:PutObject","Resource":"arn:aws:s3:::mybucket/*"}"#,
+        "s3:GetObject",
+        "arn:aws:s3:::${BUCKET}/k",
+        N,
+    ),
+];
+
+#[test]
+fn symbolic_placeholders() {
+    let mut failures = Vec::new();
+    for (name, statements, action, resource, want) in SYMBOLIC {
+        let ev = Evaluator::from_policy_set(&policy(statements)).with_symbolic_placeholders(true);
+        let got = ev.decision(action, resource);
+        if got != *want {
+            failures.push(format!(
+                "{name}: {action} on {resource}: got {got:?}, want {want:?}"
+            ));
+        }
+        // Symbolic mode only adds doubt: it never refuses what strict mode
+        // allows, nor lifts a strict Deny.
+        let strict = Evaluator::from_policy_set(&policy(statements)).decision(action, resource);
+        let consistent = match strict {
+            A => got == A || got == C,
+            D => got == D,
+            _ => true,
+        };
+        if !consistent {
+            failures.push(format!("{name}: strict {strict:?} but symbolic {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// (name, policy text, expected error text)
 const MALFORMED: &[(&str, &str, &str)] = &[
     (
@@ -1134,4 +1235,46 @@ fn property_glob_agrees_with_naive_on_resources() {
         );
         assert_eq!(got, want, "pattern {p:?} text {t:?}");
     }
+}
+
+#[test]
+fn property_symbolic_match_agrees_with_brute_force() {
+    // A request with one `${X}` may match a pattern exactly when some value
+    // of X makes it match. Values up to 5 characters over the alphabet
+    // suffice for patterns this short.
+    let mut rng = Rng(2024);
+    let alphabet = ['a', 'b', '/'];
+    let mut values = vec![String::new()];
+    let mut frontier = vec![String::new()];
+    for _ in 0..5 {
+        frontier = frontier
+            .iter()
+            .flat_map(|v| alphabet.iter().map(move |c| format!("{v}{c}")))
+            .collect();
+        values.extend(frontier.iter().cloned());
+    }
+    let mut agreed = [0usize; 2];
+    for _ in 0..1500 {
+        let p = gen_pattern(&mut rng, &["a", "b", "/", "*", "?"], 5);
+        let p = if p.is_empty() { "a".to_string() } else { p };
+        let before = gen_pattern(&mut rng, &["a", "b", "/"], 2);
+        let after = gen_pattern(&mut rng, &["a", "b", "/"], 2);
+        let request = format!("{before}${{X}}{after}");
+        let text = format!(
+            "{{\"Statement\":{{\"Effect\":\"Allow\",\"Action\":\"s:x\",\"Resource\":\"{p}\"}}}}"
+        );
+        let set = parse_policy_text(&text, "g.json", None).unwrap();
+        let got = Evaluator::from_policy_set(&set)
+            .with_symbolic_placeholders(true)
+            .decision("s:x", &request)
+            != N;
+        let pc: Vec<char> = p.chars().collect();
+        let want = values.iter().any(|v| {
+            let t: Vec<char> = format!("{before}{v}{after}").chars().collect();
+            naive_glob(&pc, &t)
+        });
+        assert_eq!(got, want, "pattern {p:?} request {request:?}");
+        agreed[usize::from(got)] += 1;
+    }
+    assert!(agreed[0] > 100 && agreed[1] > 100, "{agreed:?}");
 }
