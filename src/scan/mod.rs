@@ -211,6 +211,14 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
     }
     let mut report = analyse(parsed, opts);
     report.files_scanned = sources.len();
+    // A policy from no code at all (a wrong path, a tree of skipped files)
+    // must not read as a clean result.
+    if sources.is_empty() {
+        warnings.push(format!(
+            "{}: no Python source scanned (no readable .py files); the policy holds only platform needs",
+            path.display()
+        ));
+    }
     warnings.append(&mut report.warnings);
     warnings.sort();
     warnings.dedup();
@@ -266,20 +274,31 @@ fn push(w: &Mutex<Vec<String>>, msg: String) {
     }
 }
 
-fn first_error_line(n: tree_sitter::Node) -> Option<usize> {
-    if !n.has_error() {
+/// The line of the first syntax error, found without recursion (a file of
+/// 10,000 nested parentheses makes a tree that deep).
+fn first_error_line(root: tree_sitter::Node) -> Option<usize> {
+    if !root.has_error() {
         return None;
     }
-    if n.is_error() || n.is_missing() {
-        return Some(n.start_position().row + 1);
-    }
-    let mut cur = n.walk();
-    for c in n.children(&mut cur) {
-        if let Some(l) = first_error_line(c) {
-            return Some(l);
+    let mut cur = root.walk();
+    loop {
+        let n = cur.node();
+        if n.is_error() || n.is_missing() {
+            return Some(n.start_position().row + 1);
+        }
+        // Descend only into subtrees that hold an error.
+        if n.has_error() && cur.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cur.goto_next_sibling() {
+                break;
+            }
+            if !cur.goto_parent() {
+                return Some(root.start_position().row + 1);
+            }
         }
     }
-    Some(n.start_position().row + 1)
 }
 
 fn ascii_quotes(src: &[u8]) -> Option<Vec<u8>> {
@@ -293,13 +312,27 @@ fn ascii_quotes(src: &[u8]) -> Option<Vec<u8>> {
     Some(fixed.into_bytes())
 }
 
-fn count_errors(n: tree_sitter::Node) -> usize {
-    if !n.has_error() {
-        return 0;
+/// Error and missing nodes in the tree, counted without recursion.
+fn count_errors(root: tree_sitter::Node) -> usize {
+    let mut count = 0;
+    let mut cur = root.walk();
+    loop {
+        let n = cur.node();
+        if n.is_error() || n.is_missing() {
+            count += 1;
+        }
+        if n.has_error() && cur.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cur.goto_next_sibling() {
+                break;
+            }
+            if !cur.goto_parent() {
+                return count;
+            }
+        }
     }
-    let own = usize::from(n.is_error() || n.is_missing());
-    let mut cur = n.walk();
-    own + n.children(&mut cur).map(count_errors).sum::<usize>()
 }
 
 /// `pkg/mod.py` -> `pkg.mod`; `pkg/__init__.py` -> `pkg`.
