@@ -14,6 +14,7 @@
 pub mod unified;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -23,20 +24,32 @@ use crate::policy::parse::{Effect, Location, ParsedStatement, PolicySet};
 use crate::policy::pattern::{ActionIndex, Pattern, Subject};
 use crate::policy::{PolicyDocument, Statement};
 
-/// A granted action no need uses.
+/// A granted action no need uses. The sets are shared (`Arc`) between the
+/// actions the same statements grant: an `AdministratorAccess` diff holds
+/// one copy, not twenty thousand.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Removed {
     pub action: String,
     pub service: String,
     /// Resource patterns as granted.
-    pub resources: BTreeSet<String>,
+    #[serde(serialize_with = "shared")]
+    pub resources: Arc<BTreeSet<String>>,
     /// Granted through `NotResource`: every resource except these.
-    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
-    pub not_resources: BTreeSet<String>,
+    #[serde(serialize_with = "shared", skip_serializing_if = "is_empty_shared")]
+    pub not_resources: Arc<BTreeSet<String>>,
     /// Every grant of it has a `Condition`.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub conditional: bool,
-    pub granted_by: BTreeSet<Location>,
+    #[serde(serialize_with = "shared")]
+    pub granted_by: Arc<BTreeSet<Location>>,
+}
+
+fn shared<T: Serialize, S: serde::Serializer>(v: &Arc<T>, s: S) -> Result<S::Ok, S::Error> {
+    v.as_ref().serialize(s)
+}
+
+fn is_empty_shared<T>(v: &Arc<BTreeSet<T>>) -> bool {
+    v.is_empty()
 }
 
 /// A needed action on one resource that the current policy allows.
@@ -142,10 +155,10 @@ fn service_of(action: &str) -> String {
 /// What the Allow statements grant one action, accumulated over statements.
 #[derive(Clone, Default)]
 struct Grant {
-    resources: BTreeSet<String>,
-    not_resources: BTreeSet<String>,
+    resources: Arc<BTreeSet<String>>,
+    not_resources: Arc<BTreeSet<String>>,
     unconditional: bool,
-    granted_by: BTreeSet<Location>,
+    granted_by: Arc<BTreeSet<Location>>,
 }
 
 /// Computes the diff. `include_optional` counts optional needs as required
@@ -225,17 +238,21 @@ pub fn diff(
     let mut granting: Vec<Vec<u32>> = vec![Vec::new(); actions.len()];
     let mut unknown = BTreeSet::new();
     let mut hit = vec![false; actions.len()];
+    // Large policies repeat the same patterns (`s3:*` in every statement).
+    let mut expanded: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (si, st) in allows.iter().enumerate() {
         let mut touched = Vec::new();
         for p in &st.actions.patterns {
-            let hits = actions.matching(p);
+            let hits = expanded
+                .entry(p.to_ascii_lowercase())
+                .or_insert_with(|| actions.matching(p));
             if hits.is_empty() && !Pattern::action(p).is_wildcard() && !actions.is_empty() {
                 unknown.insert(UnknownAction {
                     action: p.clone(),
                     location: st.location.clone(),
                 });
             }
-            for i in hits {
+            for &i in hits.iter() {
                 if !std::mem::replace(&mut hit[i], true) {
                     touched.push(i);
                 }
@@ -265,19 +282,26 @@ pub fn diff(
             return None;
         }
         let g = memo.entry(sts).or_insert_with_key(|sts| {
-            let mut g = Grant::default();
+            let mut resources = BTreeSet::new();
+            let mut not_resources = BTreeSet::new();
+            let mut granted_by = BTreeSet::new();
+            let mut unconditional = false;
             for &si in sts {
                 let st = allows[si as usize];
                 if st.resources.negated {
-                    g.not_resources
-                        .extend(st.resources.patterns.iter().cloned());
+                    not_resources.extend(st.resources.patterns.iter().cloned());
                 } else {
-                    g.resources.extend(st.resources.patterns.iter().cloned());
+                    resources.extend(st.resources.patterns.iter().cloned());
                 }
-                g.unconditional |= !st.has_condition();
-                g.granted_by.insert(st.location.clone());
+                unconditional |= !st.has_condition();
+                granted_by.insert(st.location.clone());
             }
-            g
+            Grant {
+                resources: Arc::new(resources),
+                not_resources: Arc::new(not_resources),
+                unconditional,
+                granted_by: Arc::new(granted_by),
+            }
         });
         Some(g.clone())
     });
@@ -304,10 +328,10 @@ pub fn diff(
                     out.narrowed.push(Narrowed {
                         action: action.to_string(),
                         service: service_of(action),
-                        granted: g.resources,
-                        granted_not_resources: g.not_resources,
+                        granted: g.resources.as_ref().clone(),
+                        granted_not_resources: g.not_resources.as_ref().clone(),
                         needed: needed_res,
-                        granted_by: g.granted_by,
+                        granted_by: g.granted_by.as_ref().clone(),
                     });
                 }
             }
