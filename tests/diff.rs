@@ -634,3 +634,58 @@ fn role_read_from_iam_via_moto() {
         .collect();
     assert_eq!(set(&v, "removed", false), s3);
 }
+
+/// Case 02 of the development set (seed handler and its role's policy,
+/// copied into tests/): `logs:*`, `ecs:Describe*` and grants that belong
+/// to other principals.
+#[test]
+fn seed_case_02_ecs_metrics() {
+    let src = fixture("tests/python/diff_case02");
+    let cur = fixture("tests/policies/case02-current-policy.json");
+    let out = tighten(&["diff", &src, "--current", &cur, "--format", "json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["missing"].as_array().unwrap().is_empty());
+    assert_eq!(
+        set(&v, "kept", false),
+        strings(&[
+            "cloudwatch:PutMetricData",
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        ])
+    );
+    // The cluster name comes from the event: granted for one cluster, so
+    // it depends on the name at run time.
+    assert_eq!(
+        set(&v, "conditional", true),
+        strings(&[
+            "ecs:DescribeClusters on arn:aws:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*"
+        ])
+    );
+    let all = bundled_actions();
+    let want: BTreeSet<String> = all
+        .iter()
+        .filter(|a| {
+            (a.starts_with("logs:")
+                && ![
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                ]
+                .contains(&a.as_str()))
+                || (a.starts_with("ecs:Describe") && *a != "ecs:DescribeClusters")
+        })
+        .cloned()
+        .chain([
+            "lambda:InvokeFunction".to_string(),
+            "states:StartExecution".to_string(),
+        ])
+        .collect();
+    assert_eq!(set(&v, "removed", false), want);
+}
