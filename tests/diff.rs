@@ -689,3 +689,37 @@ fn seed_case_02_ecs_metrics() {
         .collect();
     assert_eq!(set(&v, "removed", false), want);
 }
+
+/// Colour on a terminal only, and never with NO_COLOR: run under
+/// util-linux `script`, which gives the child a pseudo-terminal.
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    if Command::new("script").arg("--version").output().is_err() {
+        println!("SKIPPED: `script` (util-linux) not installed");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_tighten");
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let cur = fixture("tests/policies/diff/scoped-missing.json");
+    let cmd = format!("{bin} diff {src} --current {cur}");
+    let run = |no_color: Option<&str>| {
+        let mut c = Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]).env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            c.env("NO_COLOR", v);
+        }
+        let out = c.output().expect("run script");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = run(None);
+    assert!(coloured.contains("\x1b[31m"), "{coloured}");
+    assert!(coloured.contains("Missing"), "{coloured}");
+    let plain = run(Some("1"));
+    assert!(!plain.contains('\x1b'), "{plain}");
+    assert!(plain.contains("Missing"), "{plain}");
+}
