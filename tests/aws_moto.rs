@@ -435,15 +435,16 @@ fn missing_credentials_are_one_clear_line() {
 /// One IAM query-protocol request as the stub saw it.
 type Params = BTreeMap<String, String>;
 
-/// A loopback HTTP server answering IAM's query protocol from `answer`,
-/// recording every request's form parameters.
-struct StubIam {
+/// A loopback HTTP server answering from `answer`, recording every
+/// request's form parameters (IAM's and STS's query protocol) plus its
+/// `@method` and `@path` (Lambda's REST protocol).
+struct StubAws {
     endpoint: String,
     requests: Arc<Mutex<Vec<Params>>>,
 }
 
-impl StubIam {
-    fn start(answer: impl Fn(&Params) -> (u16, String) + Send + 'static) -> StubIam {
+impl StubAws {
+    fn start(answer: impl Fn(&Params) -> (u16, String) + Send + 'static) -> StubAws {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -456,14 +457,19 @@ impl StubIam {
                 };
                 let (status, body) = answer(&params);
                 seen.lock().expect("lock").push(params);
+                let content_type = if body.starts_with('{') {
+                    "application/json"
+                } else {
+                    "text/xml"
+                };
                 let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: text/xml\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
                 );
                 let _ = stream.write_all(response.as_bytes());
             }
         });
-        StubIam { endpoint, requests }
+        StubAws { endpoint, requests }
     }
 
     fn actions(&self) -> Vec<String> {
@@ -477,6 +483,11 @@ impl StubIam {
 
 fn read_form(stream: &mut std::net::TcpStream) -> Option<Params> {
     let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).ok()?;
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
     let mut length = 0usize;
     loop {
         let mut line = String::new();
@@ -496,12 +507,14 @@ fn read_form(stream: &mut std::net::TcpStream) -> Option<Params> {
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
     let body = String::from_utf8(body).ok()?;
-    Some(
-        body.split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(k, v)| (form_decode(k), form_decode(v)))
-            .collect(),
-    )
+    let mut params: Params = body
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (form_decode(k), form_decode(v)))
+        .collect();
+    params.insert("@method".to_string(), method);
+    params.insert("@path".to_string(), path);
+    Some(params)
 }
 
 fn form_decode(text: &str) -> String {
@@ -625,7 +638,7 @@ fn paged_role(params: &Params) -> (u16, String) {
 
 #[test]
 fn every_page_and_the_default_version_are_read() {
-    let stub = StubIam::start(paged_role);
+    let stub = StubAws::start(paged_role);
     let aws = AwsClients::from_config(&test_config(&stub.endpoint)).expect("clients");
     let role = aws
         .role("arn:aws:iam::123456789012:role/paged")
@@ -666,7 +679,7 @@ fn every_page_and_the_default_version_are_read() {
 
 #[test]
 fn access_denied_and_throttling_are_one_line_each() {
-    let stub = StubIam::start(|params| match params.get("Action").map(String::as_str) {
+    let stub = StubAws::start(|params| match params.get("Action").map(String::as_str) {
         Some("GetRole") => iam_ok(
             "GetRole",
             "<Role><Path>/</Path><RoleName>app</RoleName><RoleId>AROAX</RoleId><Arn>arn:aws:iam::123456789012:role/app</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate></Role>",
@@ -695,4 +708,166 @@ fn access_denied_and_throttling_are_one_line_each() {
             .starts_with("AWS throttled sts:GetCallerIdentity"),
         "{err}"
     );
+}
+
+#[test]
+fn lambda_vpc_tracing_off_and_denied() {
+    let stub = StubAws::start(|params| {
+        match params.get("@path").map(String::as_str).unwrap_or("") {
+            "/2015-03-31/functions/vpc-fn/configuration" => (
+                200,
+                json!({
+                    "FunctionName": "vpc-fn",
+                    "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:vpc-fn",
+                    "Role": "arn:aws:iam::123456789012:role/vpc-role",
+                    "PackageType": "Image",
+                    "VpcConfig": {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"], "VpcId": "vpc-1"},
+                    "TracingConfig": {"Mode": "PassThrough"}
+                })
+                .to_string(),
+            ),
+            _ => (
+                403,
+                json!({"__type": "AccessDeniedException", "message": "not authorized to perform: lambda:GetFunctionConfiguration"}).to_string(),
+            ),
+        }
+    });
+    let aws = AwsClients::from_config(&test_config(&stub.endpoint)).expect("clients");
+    let function = aws.get_function_configuration("vpc-fn").expect("function");
+    assert!(function.in_vpc);
+    assert!(!function.tracing_active);
+    assert!(function.env.is_empty());
+    // A container-image function has neither runtime nor handler.
+    assert_eq!((function.runtime, function.handler), (None, None));
+    assert_eq!(function.role_arn, "arn:aws:iam::123456789012:role/vpc-role");
+
+    let err = aws
+        .get_function_configuration("secret-fn")
+        .expect_err("denied");
+    assert!(matches!(err, AwsError::AccessDenied { .. }), "{err:?}");
+    assert!(
+        err.to_string().starts_with(
+            "AWS denied lambda:GetFunctionConfiguration on function `secret-fn`: not authorized"
+        ),
+        "{err}"
+    );
+    let methods: Vec<String> = stub
+        .requests
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|p| p["@method"].clone())
+        .collect();
+    assert_eq!(methods, ["GET", "GET"], "reads only");
+}
+
+#[test]
+fn throttling_is_retried_before_it_is_reported() {
+    let calls = Arc::new(Mutex::new(0u32));
+    let seen = Arc::clone(&calls);
+    let stub = StubAws::start(move |_| {
+        let mut n = seen.lock().expect("lock");
+        *n += 1;
+        if *n == 1 {
+            iam_error(400, "Throttling", "Rate exceeded")
+        } else {
+            (
+                200,
+                "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn><UserId>AIDAX</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetCallerIdentityResponse>".to_string(),
+            )
+        }
+    });
+    let config = test_config(&stub.endpoint)
+        .into_builder()
+        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .build();
+    let aws = AwsClients::from_config(&config).expect("clients");
+    assert_eq!(aws.account_id().expect("retried"), ACCOUNT);
+    assert_eq!(*calls.lock().expect("lock"), 2);
+}
+
+#[test]
+fn silent_endpoint_times_out() {
+    // Bound but never accepted: the kernel completes the handshake, then
+    // nothing ever answers.
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
+    let config = test_config(&endpoint)
+        .into_builder()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .read_timeout(Duration::from_secs(1))
+                .operation_timeout(Duration::from_secs(2))
+                .build(),
+        )
+        .build();
+    let aws = AwsClients::from_config(&config).expect("clients");
+    let started = Instant::now();
+    let err = aws.role("app").expect_err("silence");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(matches!(err, AwsError::Timeout { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("iam:GetRole on role `app` timed out"),
+        "{err}"
+    );
+    drop(listener);
+}
+
+/// The policy docs/aws.md tells users to grant tighten: every action exists
+/// in the bundled IAM list, and it allows every call tighten makes, checked
+/// by tighten's own evaluator.
+#[test]
+fn documented_policy_allows_every_call() {
+    let doc = include_str!("../docs/aws.md");
+    let section = doc
+        .split("## The permissions tighten needs")
+        .nth(1)
+        .expect("permissions section");
+    let json_block = section
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("json block");
+    let set = tighten::policy::parse::parse_policy_text(json_block, "docs/aws.md", None)
+        .unwrap_or_else(|e| panic!("docs/aws.md policy: {e}"));
+    let evaluator = tighten::policy::Evaluator::from_policy_set(&set);
+
+    let policy: Value = serde_json::from_str(json_block).expect("json");
+    let table = tighten::actionmap::table();
+    for statement in policy["Statement"].as_array().expect("statements") {
+        let actions = match &statement["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            other => panic!("Action {other}"),
+        };
+        for action in actions {
+            assert!(!action.contains('*'), "wildcard action {action}");
+            assert!(table.is_known_action(action), "unknown action {action}");
+        }
+    }
+
+    let resource_for = |action: &str| match action.split(':').next() {
+        Some("lambda") => "arn:aws:lambda:eu-west-1:123456789012:function:orders-api",
+        Some("iam") if action.contains("Polic") && !action.contains("Role") => S3_READ_ONLY,
+        Some("iam") => "arn:aws:iam::123456789012:role/service-role/app-role",
+        _ => "*",
+    };
+    for action in tighten::aws::ACTIONS_USED {
+        // GetCallerIdentity needs no permission and cannot be denied.
+        if *action == "sts:GetCallerIdentity" {
+            continue;
+        }
+        let resource = resource_for(action);
+        assert!(
+            evaluator.decision(action, resource).is_allowed(),
+            "docs/aws.md does not allow {action} on {resource}"
+        );
+    }
+    assert!(!evaluator.decision("iam:PutRolePolicy", "*").is_allowed());
 }

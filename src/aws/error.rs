@@ -160,7 +160,11 @@ where
                     detail: causes(creds),
                 };
             }
-            let detail = causes(&err);
+            // "dispatch failure" says nothing the variant does not.
+            let detail = match dispatch.as_connector_error() {
+                Some(connector) => causes(connector),
+                None => causes(&err),
+            };
             if dispatch.is_timeout() {
                 AwsError::Timeout {
                     call: described,

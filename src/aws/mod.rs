@@ -24,6 +24,20 @@ pub use sts::StsSource;
 
 use crate::policy::current::{CurrentPolicy, SourcedPolicy};
 
+/// The IAM action behind every AWS call this module makes: reads only.
+/// `docs/aws.md` publishes a policy granting them; tests keep this list, the
+/// code and that policy in step.
+pub const ACTIONS_USED: &[&str] = &[
+    "iam:GetPolicy",
+    "iam:GetPolicyVersion",
+    "iam:GetRole",
+    "iam:GetRolePolicy",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListRolePolicies",
+    "lambda:GetFunctionConfiguration",
+    "sts:GetCallerIdentity",
+];
+
 /// Where and as whom tighten talks to AWS. Every field is optional: the SDK's
 /// own chain (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`, `~/.aws/config`)
 /// fills what is left out.
@@ -353,6 +367,36 @@ mod tests {
         aws.role.arn = "arn:aws:iam::123456789012:role/other-role".to_string();
         let err = function_policy(&aws, &aws, &aws, "fn").unwrap_err();
         assert!(err.to_string().contains("no such role"), "{err}");
+    }
+
+    /// Every `Call` the SDK code names is listed in `ACTIONS_USED`, and
+    /// nothing else is.
+    #[test]
+    fn actions_used_match_the_calls_made() {
+        let sources = [
+            include_str!("iam.rs"),
+            include_str!("lambda.rs"),
+            include_str!("sts.rs"),
+        ];
+        let mut called = std::collections::BTreeSet::new();
+        for source in sources {
+            for marker in ["Call::about(\"", "Call::new(\""] {
+                for (i, _) in source.match_indices(marker) {
+                    let rest = &source[i + marker.len()..];
+                    let end = rest.find('"').expect("closing quote");
+                    called.insert(&rest[..end]);
+                }
+            }
+        }
+        let listed: std::collections::BTreeSet<&str> = ACTIONS_USED.iter().copied().collect();
+        assert_eq!(called, listed);
+        assert!(
+            listed.iter().all(|a| {
+                let name = a.split(':').nth(1).unwrap_or("");
+                name.starts_with("Get") || name.starts_with("List")
+            }),
+            "{listed:?}"
+        );
     }
 
     #[test]
