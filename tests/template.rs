@@ -882,3 +882,69 @@ fn case25_secret_key_is_the_templates_cmk() {
     );
     assert_eq!(t.kms_keys.len(), 1);
 }
+
+/// Every prefix of every fixture (and a few mutations) loads or fails with
+/// an error: no input makes the reader panic.
+#[test]
+fn truncated_and_mutated_templates_never_panic() {
+    let mut loaded = 0;
+    let mut failed = 0;
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(fixture("")).expect("fixtures") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "tsv") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        let mut cuts: Vec<usize> = (0..text.len()).step_by(71).collect();
+        cuts.push(text.len());
+        for cut in cuts {
+            if !text.is_char_boundary(cut) {
+                continue;
+            }
+            for variant in [
+                text[..cut].to_string(),
+                text[..cut]
+                    .replace("!Ref", "!GetAtt")
+                    .replace("Fn::Sub", "Fn::Join"),
+                text[..cut].replace("Type: AWS::", "Type: !Ref AWS::"),
+            ] {
+                match tighten::context::parse_template(&dir.path().join("t.yaml"), &variant) {
+                    Ok(t) => {
+                        loaded += 1;
+                        for f in &t.functions {
+                            let _ = f.platform_needs();
+                        }
+                    }
+                    Err(_) => failed += 1,
+                }
+            }
+        }
+    }
+    assert!(
+        loaded > 100 && failed > 100,
+        "{loaded} loaded, {failed} failed"
+    );
+}
+
+#[test]
+fn many_functions_resolve_independently() {
+    let mut text = String::from("Transform: AWS::Serverless-2016-10-31\nResources:\n");
+    for i in 0..300 {
+        text.push_str(&format!(
+            "  Q{i}:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: !Sub 'q-${{AWS::Region}}-{i}'\n  F{i}:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: app.h\n      FunctionName: fn-{i}\n      Environment:\n        Variables:\n          QUEUE_URL: !Ref Q{i}\n      Events:\n        E:\n          Type: SQS\n          Properties:\n            Queue: !GetAtt Q{i}.Arn\n"
+        ));
+    }
+    let t = tighten::context::parse_template(Path::new("many.yaml"), &text).expect("loads");
+    assert_eq!(t.functions.len(), 300);
+    let f = t.function("F299").expect("F299");
+    assert_eq!(
+        f.env["QUEUE_URL"],
+        format!("https://sqs.{R}.amazonaws.com/{A}/q-{R}-299")
+    );
+    assert_eq!(
+        platform(f).get("sqs:ReceiveMessage"),
+        Some(&BTreeSet::from([format!("arn:aws:sqs:{R}:{A}:q-{R}-299")]))
+    );
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+}

@@ -301,13 +301,10 @@ fn sam_events(r: &mut Resolver, props: &TValue) -> Vec<EventSource> {
 fn event_source_mappings(r: &mut Resolver, id: &str, name: Option<&str>) -> Vec<EventSource> {
     let t = r.t;
     let mut out = Vec::new();
-    for mid in &t.order {
+    for mid in &t.event_source_mappings {
         let Some(m) = t.resources.get(mid) else {
             continue;
         };
-        if m.kind != "AWS::Lambda::EventSourceMapping" {
-            continue;
-        }
         let Some(target_fn) = m.prop("FunctionName") else {
             continue;
         };

@@ -491,7 +491,7 @@ impl Reader<'_, '_> {
             self.boundary(&format!("{base}/PermissionsBoundary"), &b.value, b.line);
         }
         let role_name = self.r.physical_name(role_id, role.line);
-        for id in &t.order {
+        for id in &t.role_policies {
             let Some(res) = t.resources.get(id) else {
                 continue;
             };

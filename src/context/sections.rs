@@ -47,6 +47,12 @@ pub struct Sections {
     pub resources: BTreeMap<String, Resource>,
     /// Resource ids in document order, so functions are listed as written.
     pub order: Vec<String>,
+    /// Ids of `AWS::Lambda::EventSourceMapping` resources, in document order:
+    /// every function looks through them, so they are listed once.
+    pub event_source_mappings: Vec<String>,
+    /// Ids of `AWS::IAM::Policy`, `ManagedPolicy` and `RolePolicy`
+    /// resources, in document order, for the same reason.
+    pub role_policies: Vec<String>,
 }
 
 fn shape(file: &str, line: usize, field: &str, message: String) -> TemplateError {
@@ -76,6 +82,8 @@ impl Sections {
             function_globals: None,
             resources: BTreeMap::new(),
             order: Vec::new(),
+            event_source_mappings: Vec::new(),
+            role_policies: Vec::new(),
         };
         let section = |key: &str| top.iter().rev().find(|e| e.key == key);
 
@@ -217,6 +225,15 @@ impl Sections {
             };
             if !sections.resources.contains_key(&r.key) {
                 sections.order.push(r.key.clone());
+                match kind.as_str() {
+                    "AWS::Lambda::EventSourceMapping" => {
+                        sections.event_source_mappings.push(r.key.clone())
+                    }
+                    "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy" => {
+                        sections.role_policies.push(r.key.clone())
+                    }
+                    _ => {}
+                }
             }
             sections.resources.insert(
                 r.key.clone(),
