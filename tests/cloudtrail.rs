@@ -858,3 +858,82 @@ fn print_sql_shows_the_query_without_running_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--athena-table"));
 }
+
+struct CountingSink(usize);
+
+impl<'de> tighten::cloudtrail::record::RecordSink<'de> for CountingSink {
+    fn record(&mut self, index: usize, _slot: tighten::cloudtrail::record::RecordSlot<'de>) {
+        assert_eq!(index, self.0, "records arrive in order");
+        self.0 += 1;
+    }
+}
+
+#[test]
+fn every_prefix_of_a_log_file_reads_without_panicking() {
+    let path = fixture(&format!(
+        "trail/AWSLogs/{ACCT}/CloudTrail/eu-west-1/2024/05/02/{ACCT}_CloudTrail_eu-west-1_20240502T0805Z_Q0pLs9Ze.json"
+    ));
+    let bytes = std::fs::read(path).unwrap();
+    let mut last = 0;
+    for cut in 0..bytes.len() {
+        let mut sink = CountingSink(0);
+        let res = tighten::cloudtrail::record::read_log_file(&bytes[..cut], &mut sink);
+        // Only whitespace may be cut from a complete file.
+        if bytes[cut..].iter().all(u8::is_ascii_whitespace) {
+            assert!(res.is_ok());
+        } else {
+            assert!(res.is_err(), "a file cut at {cut} reads as complete");
+        }
+        assert!(sink.0 >= last, "cutting later never loses records");
+        last = sink.0;
+    }
+    assert_eq!(last, 7);
+}
+
+#[test]
+fn fields_of_unexpected_types_read_as_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    let who = json!({"type": "AssumedRole", "arn": format!("arn:aws:sts::{ACCT}:assumed-role/worker/fn")});
+    let file = json!({"Records": [
+        {"eventSource": 5, "eventName": "GetParameter", "eventTime": "2024-05-01T00:00:00Z", "userIdentity": who},
+        {"eventSource": "ssm.amazonaws.com", "eventName": "GetParameter", "eventTime": "2024-05-01T00:00:01Z",
+         "awsRegion": "eu-west-1", "recipientAccountId": ACCT, "userIdentity": who,
+         "requestParameters": {"name": {"nested": true}, "names": "not-a-list"}, "resources": "nope"},
+        {"eventSource": "monitoring.amazonaws.com", "eventName": "PutMetricData", "eventTime": "yesterday",
+         "userIdentity": who},
+        {"eventSource": "monitoring.amazonaws.com", "eventName": "PutMetricData", "eventTime": "2024-05-01T00:00:02Z",
+         "userIdentity": [1, 2], "requestParameters": "x"},
+        null
+    ]});
+    std::fs::write(dir.path().join("odd.json"), file.to_string()).unwrap();
+    let mut args = files_args("trail", "worker");
+    args.trail_logs = vec![dir.path().to_path_buf()];
+    let ev = collect(&args).unwrap().unwrap();
+    // The SSM call is kept; its unreadable `name` gives no resource, so the
+    // parameter ARN keeps a visible placeholder for the name.
+    let ssm = &ev.needs.needs["ssm:GetParameter"].resources;
+    assert_eq!(ssm.len(), 1);
+    let arn = ssm.iter().next().unwrap();
+    assert!(
+        arn.starts_with(&format!("arn:aws:ssm:eu-west-1:{ACCT}:parameter/")),
+        "{arn}"
+    );
+    assert!(arn.contains("${"), "{arn}");
+    let errs: Vec<(Option<usize>, &str)> = ev
+        .stats
+        .errors
+        .iter()
+        .map(|e| (e.record, e.message.as_str()))
+        .collect();
+    assert_eq!(
+        errs,
+        vec![
+            (Some(0), "record has no eventSource"),
+            (Some(2), "record has no valid eventTime"),
+            (Some(4), "record is not a JSON object"),
+        ]
+    );
+    // A record whose userIdentity is not an object belongs to no role.
+    assert_eq!(ev.stats.skipped_other_roles, 1);
+    assert_eq!(ev.stats.records, 5);
+}

@@ -275,13 +275,18 @@ fn outcome_of(error_code: Option<&str>) -> Outcome {
 /// The IAM actions behind an event, or why there are none.
 pub fn map_event(event_source: &str, event_name: &str) -> Result<Vec<ActionSpec>, &'static str> {
     let table = actionmap::table();
-    let service = table
-        .service_for_event_source(event_source)
-        .ok_or("unknown event source")?;
-    let op = service
-        .operation(event_name)
-        .or_else(|| strip_api_date(event_name).and_then(|n| service.operation(n)))
-        .ok_or("unknown operation")?;
+    // Every service behind the source is tried: `GetRecords` on
+    // `dynamodb.amazonaws.com` is DynamoDB Streams. Date-suffixed names of
+    // old API versions (`Invoke20150331`) are resolved by the table.
+    let (_, op) = table
+        .operation_for_event(event_source, event_name)
+        .ok_or_else(|| {
+            if table.services_for_event_source(event_source).is_empty() {
+                "unknown event source"
+            } else {
+                "unknown operation"
+            }
+        })?;
     match &op.mapping {
         Mapping::Permissionless => Err("needs no permission"),
         Mapping::Unresolved => Err("no IAM action known for this operation"),
@@ -302,23 +307,6 @@ pub fn map_event(event_source: &str, event_name: &str) -> Result<Vec<ActionSpec>
             }
         }
     }
-}
-
-/// Old API versions log their date in the event name (Lambda's
-/// `Invoke20150331`, `GetFunction20150331v2`).
-pub fn strip_api_date(event_name: &str) -> Option<&str> {
-    // A trailing version marker (`v2`, `v3`) follows the date.
-    let base = match event_name.rfind('v') {
-        Some(i)
-            if i + 1 < event_name.len()
-                && event_name[i + 1..].bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            &event_name[..i]
-        }
-        _ => event_name,
-    };
-    let n = base.len();
-    (n > 8 && base.as_bytes()[n - 8..].iter().all(u8::is_ascii_digit)).then(|| &base[..n - 8])
 }
 
 fn resources_for(spec: &ActionSpec, call: &ObservedCall) -> BTreeSet<String> {
@@ -703,15 +691,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn date_suffixes_are_stripped() {
-        assert_eq!(strip_api_date("Invoke20150331"), Some("Invoke"));
-        assert_eq!(strip_api_date("GetFunction20150331v2"), Some("GetFunction"));
+    fn date_suffixed_event_names_map() {
+        let specs = map_event("lambda.amazonaws.com", "Invoke20150331").unwrap();
+        assert_eq!(specs[0].action, "lambda:InvokeFunction");
         assert_eq!(
-            strip_api_date("ListFunctions20150331"),
-            Some("ListFunctions")
+            map_event("nope.amazonaws.com", "X"),
+            Err("unknown event source")
         );
-        assert_eq!(strip_api_date("GetObject"), None);
-        assert_eq!(strip_api_date("20150331"), None);
+        assert_eq!(
+            map_event("s3.amazonaws.com", "NoSuchCall"),
+            Err("unknown operation")
+        );
     }
 
     #[test]
