@@ -908,13 +908,7 @@ mod tests {
         assert_eq!(st[1].location.line, Some(5));
         assert_eq!(st[1].location.pointer, "/Statement/1");
         assert!(st[1].actions.negated && st[1].resources.negated);
-        assert_eq!(st[1].to_string_for_test(), "Deny");
-    }
-
-    impl ParsedStatement {
-        fn to_string_for_test(&self) -> String {
-            self.to_statement().effect
-        }
+        assert_eq!(st[1].to_statement().effect, "Deny");
     }
 
     #[test]
