@@ -948,3 +948,105 @@ fn many_functions_resolve_independently() {
     );
     assert!(t.warnings.is_empty(), "{:?}", t.warnings);
 }
+
+#[test]
+fn parameter_values_replace_defaults() {
+    use tighten::context::{TemplateOptions, load_template_with};
+    let options = TemplateOptions {
+        parameters: BTreeMap::from([("Stage".to_string(), "dev".to_string())]),
+    };
+    let t = load_template_with(&fixture("case25-inline-wildcard.yaml"), &options).expect("loads");
+    let f = only(&t);
+    assert_eq!(f.function_name.as_deref(), Some("dev-payment-settlement"));
+    assert_eq!(f.env["LEDGER_TABLE"], "dev-ledger");
+    assert_eq!(
+        f.event_sources[0].target.as_deref(),
+        Some("arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:dev-payment-provider-events")
+    );
+
+    let typo = TemplateOptions {
+        parameters: BTreeMap::from([("Stge".to_string(), "dev".to_string())]),
+    };
+    let err = load_template_with(&fixture("case25-inline-wildcard.yaml"), &typo).expect_err("typo");
+    assert!(
+        format!("{err}").ends_with("no parameter `Stge` to set; the template declares: Stage"),
+        "{err}"
+    );
+}
+
+fn inline(text: &str) -> Template {
+    tighten::context::parse_template(Path::new("inline.yaml"), text).expect("parses")
+}
+
+/// One SAM function whose `Environment.Variables` are `vars` (YAML lines at
+/// ten spaces of indentation), after `prelude` (more top-level sections).
+fn env_of(prelude: &str, vars: &str, resources: &str) -> (BTreeMap<String, String>, Vec<String>) {
+    let text = format!(
+        "{prelude}Resources:\n{resources}  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: a.b\n      Environment:\n        Variables:\n{vars}"
+    );
+    let t = inline(&text);
+    (t.functions[0].env.clone(), t.warnings.clone())
+}
+
+#[test]
+fn sub_join_select_and_conditions_evaluate_like_cloudformation() {
+    let (env, warnings) = env_of(
+        "Parameters:\n  P:\n    Type: String\n    Default: v\n  N:\n    Type: Number\n    Default: 3\nConditions:\n  Yes: !Equals [!Ref P, v]\n  No: !Not [!Condition Yes]\n  Both: !And [!Condition Yes, !Condition No]\n  Either: !Or [!Condition Yes, !Condition No]\n",
+        concat!(
+            "          UNCLOSED: !Sub 'a-${P'\n",
+            "          LITERAL: !Sub '${!P}/${P}'\n",
+            "          SPACES: !Sub '${ P }'\n",
+            "          PSEUDO: !Sub '${AWS::Partition}:${AWS::URLSuffix}:${AWS::StackName}'\n",
+            "          VARS: !Sub ['${x}-${P}', {x: !Ref N}]\n",
+            "          JOIN_NOVALUE: !Join [',', [a, !Ref AWS::NoValue, b]]\n",
+            "          SELECT_OUT: !Select [5, [a, b]]\n",
+            "          BOTH: !If [Both, t, f]\n",
+            "          EITHER: !If [Either, t, f]\n",
+            "          B64: !Base64 plain\n",
+            "          NUMBER: 42\n",
+            "          BOOL: true\n",
+            "          DROPPED: !Ref AWS::NoValue\n",
+        ),
+        "",
+    );
+    assert_eq!(
+        env,
+        BTreeMap::from(
+            [
+                ("UNCLOSED", "a-${P"),
+                ("LITERAL", "${P}/v"),
+                ("SPACES", "v"),
+                ("PSEUDO", "aws:amazonaws.com:${AWS::StackName}"),
+                ("VARS", "3-v"),
+                ("JOIN_NOVALUE", "a,b"),
+                ("SELECT_OUT", "${Fn::Select}"),
+                ("BOTH", "f"),
+                ("EITHER", "t"),
+                ("B64", "plain"),
+                ("NUMBER", "42"),
+                ("BOOL", "true"),
+            ]
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+        )
+    );
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("`Fn::Select` index 5 is out of range"));
+}
+
+#[test]
+fn sam_policy_template_without_its_parameter_keeps_a_placeholder() {
+    let t = inline(
+        "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: a.b\n      Policies:\n        - SQSSendMessagePolicy: {}\n",
+    );
+    let f = &t.functions[0];
+    assert_eq!(
+        document(f, "/SQSSendMessagePolicy")["Statement"][0]["Resource"],
+        json!(format!("arn:aws:sqs:{R}:{A}:${{QueueName}}"))
+    );
+    assert_eq!(
+        f.current_policy.warnings,
+        [
+            "inline.yaml:7: SAM policy template `SQSSendMessagePolicy` needs `QueueName`; kept as ${QueueName}"
+        ]
+    );
+}

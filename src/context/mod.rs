@@ -59,6 +59,12 @@ pub enum TemplateError {
         "{file}: the template defines several Lambda functions ({available}); choose one with --function"
     )]
     FunctionAmbiguous { file: String, available: String },
+    #[error("{file}: no parameter `{name}` to set; the template declares: {available}")]
+    UnknownParameter {
+        file: String,
+        name: String,
+        available: String,
+    },
 }
 
 /// A parsed template: its Lambda functions in document order.
@@ -208,20 +214,42 @@ impl Template {
     }
 }
 
+/// How to read a template.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateOptions {
+    /// Parameter values that replace the template's `Default`s, as
+    /// `sam deploy --parameter-overrides` gives them.
+    pub parameters: BTreeMap<String, String>,
+}
+
 /// Reads a SAM or CloudFormation template (YAML with short-form tags, or
 /// JSON). Syntax and shape errors name the file, line and field; problems
 /// inside properties become warnings.
 pub fn load_template(path: &Path) -> anyhow::Result<Template> {
+    load_template_with(path, &TemplateOptions::default())
+}
+
+/// `load_template` with parameter values.
+pub fn load_template_with(path: &Path, options: &TemplateOptions) -> anyhow::Result<Template> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
         file: file.clone(),
         source,
     })?;
-    Ok(parse_template(path, &text)?)
+    Ok(parse_template_with(path, &text, options)?)
 }
 
 /// `load_template` on text already read; `path` names it in messages.
 pub fn parse_template(path: &Path, text: &str) -> Result<Template, TemplateError> {
+    parse_template_with(path, text, &TemplateOptions::default())
+}
+
+/// `parse_template` with parameter values.
+pub fn parse_template_with(
+    path: &Path,
+    text: &str,
+    options: &TemplateOptions,
+) -> Result<Template, TemplateError> {
     let file = path.display().to_string();
     let root = match tvalue::TValue::parse(text) {
         Ok(root) => root,
@@ -244,7 +272,29 @@ pub fn parse_template(path: &Path, text: &str) -> Result<Template, TemplateError
             });
         }
     };
-    let sections = sections::Sections::read(&file, &root)?;
+    let mut sections = sections::Sections::read(&file, &root)?;
+    for (name, value) in &options.parameters {
+        match sections.parameters.get_mut(name) {
+            Some(p) => {
+                p.default = Some(tvalue::TValue::new(
+                    p.line,
+                    tvalue::Node::Str(value.clone()),
+                ))
+            }
+            None => {
+                return Err(TemplateError::UnknownParameter {
+                    file,
+                    name: name.clone(),
+                    available: sections
+                        .parameters
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
+    }
     let mut resolver = resolve::Resolver::new(&sections);
     let kms_keys = encryption::customer_keys(&mut resolver);
     let functions = function::read_all(&mut resolver, &kms_keys);
