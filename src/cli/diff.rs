@@ -20,7 +20,7 @@ use crate::diff::{PolicyDiff, diff, merged_current, unified};
 use crate::need::{Need, NeedSet, Source};
 use crate::policy::current::CurrentPolicy;
 use crate::policy::eval::unallowed_needs;
-use crate::policy::parse::{ParseOptions, PolicySet, parse_current, parse_policy_text};
+use crate::policy::parse::{ParseOptions, PolicySet, parse_current, read_policy_file};
 use crate::policy::pattern::ActionIndex;
 use crate::policy::synth::synthesize;
 use crate::policy::{Location, PolicyDocument};
@@ -229,9 +229,7 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     }
 
     let (current, current_raw) = if let Some(path) = &args.current {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {file}"))?;
-        let set = parse_policy_text(&text, &file, args.role.as_deref())?;
+        let set = read_policy_file(path, args.role.as_deref())?;
         let raw = CurrentPolicy {
             documents: set
                 .identity
@@ -298,6 +296,12 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
         platform.merge(log_needs(&opts, None));
     }
     needs.merge(platform);
+    for n in needs.iter().filter(|n| n.resources.is_empty()) {
+        warnings.push(format!(
+            "{} has no resource to evaluate; left out of the diff and the policy",
+            n.action
+        ));
+    }
     Ok(Inputs {
         needs: needs.for_policy(true),
         current,
@@ -506,7 +510,12 @@ fn render_text(
             for r in &d.removed {
                 let mut res: Vec<String> = r.resources.iter().cloned().collect();
                 res.extend(r.not_resources.iter().map(|x| format!("all but {x}")));
-                o += &format!("  {} on {}\n", st.red(&r.action), res.join(", "));
+                let cond = if r.conditional {
+                    " (conditional grant)"
+                } else {
+                    ""
+                };
+                o += &format!("  {} on {}{cond}\n", st.red(&r.action), res.join(", "));
             }
         } else {
             let mut per: BTreeMap<&str, usize> = BTreeMap::new();

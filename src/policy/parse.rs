@@ -266,6 +266,15 @@ or get-account-authorization-details output"
     })
 }
 
+/// Reads and parses a policy file (see `parse_policy_text`); the error names
+/// the file when it cannot be read.
+pub fn read_policy_file(path: &std::path::Path, role: Option<&str>) -> anyhow::Result<PolicySet> {
+    let file = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {file}: {e}"))?;
+    Ok(parse_policy_text(&text, &file, role)?)
+}
+
 /// Reads a `CurrentPolicy` (from a template or IAM). Statements get the
 /// document's line, when known, since the values carry no finer positions.
 pub fn parse_current(
