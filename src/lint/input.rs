@@ -163,6 +163,11 @@ pub fn gather(req: &CheckRequest) -> anyhow::Result<Gathered> {
             allowed_actions: req.allowed_actions.clone(),
             trail_read: evidence.trail.is_some(),
             trees,
+            source_root: if req.path.is_dir() {
+                req.path.clone()
+            } else {
+                req.path.parent().map(PathBuf::from).unwrap_or_default()
+            },
         },
         warnings,
         role,

@@ -16,6 +16,7 @@ pub mod sarif;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -224,6 +225,8 @@ pub struct CheckContext {
     /// Parsed JSON of policy files, by file name, to locate the element a
     /// finding is about to its line and column.
     pub trees: BTreeMap<String, JsonValue>,
+    /// The scanned directory: code sources name files relative to it.
+    pub source_root: PathBuf,
 }
 
 impl CheckContext {
@@ -236,6 +239,14 @@ impl CheckContext {
             .collect();
         s.extend(self.allowed_actions.iter().cloned());
         s
+    }
+
+    /// A code source's file as a path a reader (or code scanning) can open.
+    pub fn source_file(&self, file: &str) -> String {
+        if Path::new(file).is_absolute() || self.source_root.as_os_str().is_empty() {
+            return file.to_string();
+        }
+        self.source_root.join(file).display().to_string()
     }
 
     /// The identity policies' statements (the boundary is only a ceiling,

@@ -113,6 +113,21 @@ fn suggestion(index: &ActionIndex, pattern: &str) -> String {
         };
     }
     let bare = name.trim_end_matches('*');
+    if bare.len() < name.len() {
+        // `s3:Gett*`: the pattern's stem minus a stray letter or two.
+        for cut in 1..=2.min(bare.len()) {
+            let stem = &bare[..bare.len() - cut];
+            let hit = same.iter().find_map(|n| {
+                let action = n.split_once(':').map(|(_, a)| a)?;
+                let head = action.get(..stem.len())?;
+                head.eq_ignore_ascii_case(stem)
+                    .then(|| format!("{}:{head}*", n.split(':').next().unwrap_or(prefix)))
+            });
+            if let Some(p) = hit {
+                return format!("did you mean `{p}`?");
+            }
+        }
+    }
     let names = same
         .iter()
         .map(|n| n.split_once(':').map(|(_, a)| a).unwrap_or(n));
@@ -179,5 +194,6 @@ mod tests {
             suggestion(&index, "sqq:SendMessage"),
             "no IAM service has the prefix `sqq`; did you mean `sqs`?"
         );
+        assert_eq!(suggestion(&index, "s3:Gett*"), "did you mean `s3:Get*`?");
     }
 }

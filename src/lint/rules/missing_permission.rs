@@ -79,7 +79,7 @@ fn where_needed(ctx: &CheckContext, sources: &[Source]) -> (FindingLocation, Str
     for s in sources {
         if let Source::Code { file, line, call } = s {
             return (
-                FindingLocation::source_line(file, *line),
+                FindingLocation::source_line(&ctx.source_file(file), *line),
                 format!(" ({call})"),
             );
         }

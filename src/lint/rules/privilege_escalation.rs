@@ -136,6 +136,7 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
     let mut at: BTreeMap<Location, Vec<(String, Vec<&str>)>> = BTreeMap::new();
     for (n, actions) in METHODS {
         let mut first: Option<Location> = None;
+        let mut conditional = false;
         let all = actions.iter().all(|a| {
             let ev = symbolic.evaluate(a, SOME_RESOURCE);
             let ok = matches!(
@@ -145,12 +146,21 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
             if ok && first.is_none() && *a != "iam:PassRole" {
                 first = ev.allowed_by.first().cloned();
             }
+            // Every grant of it carries a Condition, which may block the path.
+            conditional |= ok
+                && ev
+                    .allowed_by
+                    .iter()
+                    .all(|l| ctx.statement_at(l).is_some_and(|st| st.has_condition()));
             ok
         });
         if let (true, Some(loc)) = (all, first) {
-            at.entry(loc)
-                .or_default()
-                .push((format!("method {n}"), actions.to_vec()));
+            let label = if conditional {
+                format!("method {n}, under a Condition")
+            } else {
+                format!("method {n}")
+            };
+            at.entry(loc).or_default().push((label, actions.to_vec()));
         }
     }
     let pass_any = exact.evaluate("iam:PassRole", "*");

@@ -52,6 +52,10 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
                 continue;
             }
             let covered = index.expand(p);
+            if covered.is_empty() && !index.is_empty() {
+                // Matches nothing, so grants nothing: `invalid-action` says so.
+                continue;
+            }
             let used: Vec<&String> = covered
                 .iter()
                 .filter(|a| needed.contains(&a.to_ascii_lowercase()))
