@@ -76,15 +76,13 @@ fn document<'a>(f: &'a FunctionContext, origin_suffix: &str) -> &'a serde_json::
 }
 
 fn logs(log_group: &str) -> Vec<(String, Vec<String>)> {
-    let arn = format!("arn:aws:logs:{R}:{A}:log-group:{log_group}:*");
-    [
-        "logs:CreateLogGroup",
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
+    let group = format!("arn:aws:logs:{R}:{A}:log-group:{log_group}");
+    let streams = format!("{group}:*");
+    vec![
+        ("logs:CreateLogGroup".into(), vec![group, streams.clone()]),
+        ("logs:CreateLogStream".into(), vec![streams.clone()]),
+        ("logs:PutLogEvents".into(), vec![streams]),
     ]
-    .iter()
-    .map(|a| (a.to_string(), vec![arn.clone()]))
-    .collect()
 }
 
 fn with(
@@ -717,12 +715,28 @@ fn bad_input_is_an_error_never_a_panic() {
     .expect("write");
     let t = load_template(&odd).expect("odd shapes load");
     assert!(t.functions[0].env.is_empty());
-    assert!(!t.warnings.is_empty());
+    let tail = |ws: &[String]| -> Vec<String> {
+        ws.iter()
+            .map(|w| {
+                w.split_once("odd.yaml:")
+                    .map_or(w.clone(), |(_, t)| t.to_string())
+            })
+            .collect()
+    };
     assert_eq!(
-        t.functions[0].current_policy.warnings.len(),
-        1,
-        "{:?}",
-        t.functions[0].current_policy.warnings
+        tail(&t.warnings),
+        [
+            "6: `Environment.Variables` should be a mapping, found a list",
+            "7: `Events` should be a mapping, found a number",
+            "10: `Fn::GetAtt` has an argument of the wrong shape (a string); kept as a placeholder",
+        ]
+    );
+    assert_eq!(
+        tail(&t.functions[0].current_policy.warnings),
+        [
+            "8: `F` has a `Role`, so SAM ignores its `Policies`",
+            "9: `F` uses role `${Fn::GetAtt}` defined outside this template; read it from IAM to get its current policy",
+        ]
     );
 }
 
@@ -1048,5 +1062,25 @@ fn sam_policy_template_without_its_parameter_keeps_a_placeholder() {
         [
             "inline.yaml:7: SAM policy template `SQSSendMessagePolicy` needs `QueueName`; kept as ${QueueName}"
         ]
+    );
+}
+
+#[test]
+fn sqs_event_by_queue_url_and_ignored_policies_are_warned() {
+    let t = inline(
+        "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      QueueName: jobs\n  R:\n    Type: AWS::IAM::Role\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: a.b\n      Role: !GetAtt R.Arn\n      Policies: [AmazonS3FullAccess]\n      Events:\n        Jobs:\n          Type: SQS\n          Properties:\n            Queue: !Ref Q\n",
+    );
+    let f = &t.functions[0];
+    let arn = format!("arn:aws:sqs:{R}:{A}:jobs");
+    assert_eq!(f.event_sources[0].target.as_deref(), Some(arn.as_str()));
+    assert_eq!(
+        t.warnings,
+        ["inline.yaml:15: event `Jobs`: `Queue` should be the queue ARN, not its URL"]
+    );
+    // The explicit role has no policies; SAM attaches nothing to it.
+    assert!(f.current_policy.documents.is_empty());
+    assert_eq!(
+        f.current_policy.warnings,
+        ["inline.yaml:13: `F` has a `Role`, so SAM ignores its `Policies`"]
     );
 }

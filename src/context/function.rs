@@ -253,7 +253,22 @@ fn sam_events(r: &mut Resolver, props: &TValue) -> Vec<EventSource> {
             .unwrap_or_else(|| TValue::new(e.line, Node::Map(Vec::new())));
         let field = |r: &mut Resolver, key: &str| p.get(key).and_then(|v| r.resolve_text(v, key));
         let (kind, target) = match kind_text.as_str() {
-            "SQS" => (EventSourceKind::Sqs, field(r, "Queue")),
+            "SQS" => {
+                let queue = field(r, "Queue").map(|q| match queue_arn_from_url(&q) {
+                    Some(arn) => {
+                        r.warn(
+                            e.line,
+                            format!(
+                                "event `{}`: `Queue` should be the queue ARN, not its URL",
+                                e.key
+                            ),
+                        );
+                        arn
+                    }
+                    None => q,
+                });
+                (EventSourceKind::Sqs, queue)
+            }
             "Kinesis" => (EventSourceKind::Kinesis, field(r, "Stream")),
             "DynamoDB" => (EventSourceKind::DynamoDb, field(r, "Stream")),
             "MSK" => (EventSourceKind::Msk, field(r, "Stream")),
@@ -338,4 +353,15 @@ fn event_source_mappings(r: &mut Resolver, id: &str, name: Option<&str>) -> Vec<
         });
     }
     out
+}
+
+/// `https://sqs.REGION.amazonaws.com/ACCOUNT/NAME` -> the queue ARN.
+fn queue_arn_from_url(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("https://sqs.")?;
+    let (region, rest) = rest.split_once(".amazonaws.com/")?;
+    let (account, name) = rest.split_once('/')?;
+    if name.is_empty() || name.contains('/') {
+        return None;
+    }
+    Some(format!("arn:aws:sqs:{region}:{account}:{name}"))
 }

@@ -8,15 +8,13 @@
 use super::{EventSourceKind, FunctionContext};
 use crate::need::{NeedSet, Source};
 
-/// CloudWatch Logs checks the log-stream form `log-group:NAME:log-stream:...`
-/// for `CreateLogStream`/`PutLogEvents`, and `log-group:NAME:*` is also the
-/// form AWS's own scoped Lambda policies use for `CreateLogGroup`, so one
-/// resource covers all three.
-const LOG_ACTIONS: [&str; 3] = [
-    "logs:CreateLogGroup",
-    "logs:CreateLogStream",
-    "logs:PutLogEvents",
-];
+/// CloudWatch Logs authorizes `CreateLogStream`/`PutLogEvents` against the
+/// log-stream form `log-group:NAME:log-stream:...`, which `log-group:NAME:*`
+/// covers. For `CreateLogGroup` the IAM reference gives `log-group:NAME`
+/// while AWS's own scoped Lambda policies (and Serverless Framework's) grant
+/// it on `log-group:NAME:*`; both forms name only this log group, so both
+/// are listed rather than guessing which one IAM evaluates.
+const LOG_STREAM_ACTIONS: [&str; 2] = ["logs:CreateLogStream", "logs:PutLogEvents"];
 
 /// `xray:PutTraceSegments` and `PutTelemetryRecords` have no resource type.
 const XRAY_ACTIONS: [&str; 2] = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
@@ -99,20 +97,24 @@ impl FunctionContext {
     /// The needs the Lambda platform has of the role for this function.
     pub fn platform_needs(&self) -> NeedSet {
         let mut needs = NeedSet::new();
-        let log_group = format!(
-            "arn:aws:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{}:*",
+        let group_arn = format!(
+            "arn:aws:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{}",
             self.log_group
         );
-        for action in LOG_ACTIONS {
-            needs.add(
-                action,
-                [log_group.clone()],
-                false,
-                self.platform(
-                    format!("Lambda writes the function's logs to {}", self.log_group),
-                    self.line,
-                ),
-            );
+        let logs = || {
+            self.platform(
+                format!("Lambda writes the function's logs to {}", self.log_group),
+                self.line,
+            )
+        };
+        needs.add(
+            "logs:CreateLogGroup",
+            [group_arn.clone(), format!("{group_arn}:*")],
+            false,
+            logs(),
+        );
+        for action in LOG_STREAM_ACTIONS {
+            needs.add(action, [format!("{group_arn}:*")], false, logs());
         }
         if self.tracing_active {
             let line = self.tracing_line.unwrap_or(self.line);

@@ -48,7 +48,15 @@ pub fn current_policy(
     };
     let id = f.logical_id.as_str();
     match props.entry("Role") {
-        Some(role) => reader.explicit_role(id, &role.value, role.line),
+        Some(role) => {
+            if sam && let Some(p) = props.entry("Policies") {
+                reader.warn(
+                    p.line,
+                    format!("`{id}` has a `Role`, so SAM ignores its `Policies`"),
+                );
+            }
+            reader.explicit_role(id, &role.value, role.line)
+        }
         None if sam => {
             let base = format!("{}#{id}", f.file);
             if let Some(p) = props.entry("Policies") {
