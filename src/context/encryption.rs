@@ -111,7 +111,8 @@ fn key_arn(r: &mut Resolver, v: &TValue, depth: usize) -> Option<String> {
     if alias.starts_with("alias/aws/") {
         return None;
     }
-    for (id, res) in &t.resources {
+    // One alias hop: an alias names a key, not another alias.
+    for res in t.resources.values() {
         if res.kind != "AWS::KMS::Alias" || depth > 0 {
             continue;
         }
@@ -123,7 +124,6 @@ fn key_arn(r: &mut Resolver, v: &TValue, depth: usize) -> Option<String> {
         if name.as_deref() == Some(alias.as_str())
             && let Some(target) = res.prop("TargetKeyId")
         {
-            let _ = id;
             return key_arn(r, &target.clone(), depth + 1);
         }
     }

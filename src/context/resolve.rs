@@ -497,13 +497,20 @@ impl<'t> Resolver<'t> {
                 }
             }
         }
+        let [map, top, second] = keys.as_slice() else {
+            self.warn(
+                line,
+                "`Fn::FindInMap` needs three keys; kept as a placeholder",
+            );
+            return Value::String("${Fn::FindInMap}".to_string());
+        };
         let found = self
             .t
             .mappings
             .as_ref()
-            .and_then(|m| m.get(&keys[0]))
-            .and_then(|m| m.get(&keys[1]))
-            .and_then(|m| m.get(&keys[2]))
+            .and_then(|m| m.get(map))
+            .and_then(|m| m.get(top))
+            .and_then(|m| m.get(second))
             .cloned();
         match (found, args.get(3)) {
             (Some(v), _) => self.resolve(&v).unwrap_or(Value::Null),
@@ -518,8 +525,7 @@ impl<'t> Resolver<'t> {
                 self.warn(
                     line,
                     format!(
-                        "`Fn::FindInMap` {} / {} / {} is not in Mappings; kept as a placeholder",
-                        keys[0], keys[1], keys[2]
+                        "`Fn::FindInMap` {map} / {top} / {second} is not in Mappings; kept as a placeholder"
                     ),
                 );
                 Value::String("${Fn::FindInMap}".to_string())

@@ -211,12 +211,10 @@ impl Reader<'_, '_> {
     fn sam_policy_item(&mut self, origin: &str, item: &TValue) {
         let line = item.line;
         match &item.node {
-            Node::Map(entries) if item.get("Statement").is_some() => {
-                let _ = entries;
+            Node::Map(_) if item.get("Statement").is_some() => {
                 self.document(origin.to_string(), item, line);
             }
-            Node::Map(entries) if entries.len() == 1 => {
-                let e = &entries[0];
+            Node::Map(entries) if let [e] = entries.as_slice() => {
                 self.policy_template(origin, &e.key, &e.value, e.line);
             }
             Node::Map(_) => self.warn(
