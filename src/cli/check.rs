@@ -124,6 +124,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let (findings, ignored) =
         crate::lint::run(&gathered.context, &config, gathered.role.as_deref());
     let summary = Summary::of(&findings, ignored, fail_on);
+    let cwd = std::env::current_dir().context("reading the working directory")?;
     let text = match args.format {
         Format::Text => {
             let on = std::io::stdout().is_terminal()
@@ -131,11 +132,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             output::text(&findings, &summary, &gathered.warnings, Paint { on })
         }
         Format::Json => output::json(&findings, &summary, &gathered.warnings),
-        Format::Sarif => {
-            let cwd = std::env::current_dir().context("reading the working directory")?;
-            crate::lint::sarif::sarif(&findings, &cwd)
+        Format::Sarif => crate::lint::sarif::sarif(&findings, &cwd),
+        Format::Github => {
+            output::github(&findings, &cwd) + &output::github_warnings(&gathered.warnings)
         }
-        Format::Github => output::github(&findings) + &output::github_warnings(&gathered.warnings),
     };
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = std::io::stdout().lock().write_all(text.as_bytes());

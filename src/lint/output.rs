@@ -2,6 +2,8 @@
 //! only), versioned JSON, and GitHub workflow annotations. SARIF lives in
 //! `sarif.rs`. Renderers only format: the findings arrive sorted.
 
+use std::path::Path;
+
 use serde_json::json;
 
 use super::{Finding, Severity, Summary};
@@ -108,9 +110,10 @@ pub fn json(findings: &[Finding], summary: &Summary, warnings: &[String]) -> Str
     serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
 }
 
-/// Workflow commands: `::error file=F,line=L,col=C,title=T::message`.
+/// Workflow commands: `::error file=F,line=L,col=C,title=T::message`, with
+/// paths relative to `cwd` (the workspace), as annotations need them.
 /// <https://docs.github.com/en/actions/reference/workflow-commands-for-github-actions>
-pub fn github(findings: &[Finding]) -> String {
+pub fn github(findings: &[Finding], cwd: &Path) -> String {
     let mut o = String::new();
     for f in findings {
         let level = match f.severity() {
@@ -121,7 +124,12 @@ pub fn github(findings: &[Finding]) -> String {
         let l = f.location();
         let mut props = Vec::new();
         if let Some(file) = &l.file {
-            props.push(format!("file={}", escape_property(file)));
+            let rel = Path::new(file)
+                .strip_prefix(cwd)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| file.clone());
+            let rel = rel.trim_start_matches("./");
+            props.push(format!("file={}", escape_property(rel)));
             if let Some(line) = l.line {
                 props.push(format!("line={line}"));
                 if let Some(c) = l.column {

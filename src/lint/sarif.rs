@@ -130,7 +130,7 @@ pub fn sarif(findings: &[Finding], cwd: &Path) -> String {
             "tool": {"driver": {
                 "name": "tighten",
                 "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": rules::DOCS_URL,
+                "informationUri": rules::docs_url(),
                 "rules": rules::RULES.iter().map(rule_descriptor).collect::<Vec<_>>(),
             }},
             "results": findings.iter().map(|f| result(f, cwd)).collect::<Vec<_>>(),

@@ -33,11 +33,20 @@ pub fn by_id(id: &str) -> Option<&'static Rule> {
     RULES.iter().find(|r| r.id == id)
 }
 
-/// Where the rule reference lives, for SARIF `helpUri` and hints.
-pub const DOCS_URL: &str = "https://github.com/tighten-iam/tighten/blob/main/docs/rules.md";
+/// Where the rule reference lives, for SARIF `helpUri` and hints: under
+/// the `repository` of Cargo.toml, else the project's default home.
+pub fn docs_url() -> String {
+    let repo = env!("CARGO_PKG_REPOSITORY").trim_end_matches('/');
+    let repo = if repo.is_empty() {
+        "https://github.com/tighten-iam/tighten"
+    } else {
+        repo
+    };
+    format!("{repo}/blob/main/docs/rules.md")
+}
 
 pub fn help_uri(id: &str) -> String {
-    format!("{DOCS_URL}#{id}")
+    format!("{}#{id}", docs_url())
 }
 
 /// `docs/rules.md`: a table of the rules, then each rule's documentation.
