@@ -1084,3 +1084,44 @@ fn sqs_event_by_queue_url_and_ignored_policies_are_warned() {
         ["inline.yaml:13: `F` has a `Role`, so SAM ignores its `Policies`"]
     );
 }
+
+#[test]
+fn resources_under_a_false_condition_do_not_exist() {
+    use tighten::context::{TemplateOptions, load_template_with};
+    let t = load("conditional-resources.yaml");
+    let ids: Vec<&str> = t.functions.iter().map(|f| f.logical_id.as_str()).collect();
+    // OwnerNotifier's condition cannot be decided (Owner has no default).
+    assert_eq!(ids, ["Worker", "OwnerNotifier"]);
+    let worker = t.function("Worker").expect("Worker");
+    assert_eq!(origins(worker), ["AlwaysPolicy"]);
+    assert_eq!(worker.code_uri, None);
+    let file = fixture("conditional-resources.yaml").display().to_string();
+    assert!(
+        t.warnings.contains(&format!(
+            "{file}:59: `ProdAuditor` is not created: its condition `IsProd` is false with these parameter values"
+        )),
+        "{:?}",
+        t.warnings
+    );
+    assert!(
+        t.warnings.contains(&format!(
+            "{file}:68: `OwnerNotifier` exists only when condition `HasOwner` holds, which the template cannot decide; read as existing"
+        )),
+        "{:?}",
+        t.warnings
+    );
+
+    let prod = TemplateOptions {
+        parameters: BTreeMap::from([
+            ("Stage".to_string(), "prod".to_string()),
+            ("Owner".to_string(), String::new()),
+        ]),
+    };
+    let t = load_template_with(&fixture("conditional-resources.yaml"), &prod).expect("loads");
+    let ids: Vec<&str> = t.functions.iter().map(|f| f.logical_id.as_str()).collect();
+    assert_eq!(ids, ["Worker", "ProdAuditor"]);
+    assert_eq!(
+        origins(t.function("ProdAuditor").expect("ProdAuditor")),
+        ["AlwaysPolicy", "ProdOnlyPolicy"]
+    );
+}

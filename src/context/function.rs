@@ -22,6 +22,15 @@ pub fn read_all(r: &mut Resolver, keys: &BTreeMap<String, KmsKey>) -> Vec<Functi
         let Some(resource) = t.resources.get(id) else {
             continue;
         };
+        let is_function = resource.kind == SAM_FUNCTION || resource.kind == LAMBDA_FUNCTION;
+        if is_function && !r.exists(id) {
+            let condition = resource.condition.clone().unwrap_or_default();
+            r.warn(
+                resource.line,
+                format!("`{id}` is not created: its condition `{condition}` is false with these parameter values"),
+            );
+            continue;
+        }
         match resource.kind.as_str() {
             SAM_FUNCTION => out.push(read_function(r, resource, true, keys)),
             LAMBDA_FUNCTION => out.push(read_function(r, resource, false, keys)),
@@ -320,6 +329,9 @@ fn event_source_mappings(r: &mut Resolver, id: &str, name: Option<&str>) -> Vec<
         let Some(m) = t.resources.get(mid) else {
             continue;
         };
+        if !r.exists(mid) {
+            continue;
+        }
         let Some(target_fn) = m.prop("FunctionName") else {
             continue;
         };

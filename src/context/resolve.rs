@@ -533,6 +533,28 @@ impl<'t> Resolver<'t> {
         }
     }
 
+    /// Whether a resource exists with the parameter values at hand: `false`
+    /// only when its `Condition` is known to be false. An undecidable
+    /// condition counts as existing, with a warning.
+    pub fn exists(&mut self, id: &str) -> bool {
+        let Some(res) = self.t.resources.get(id) else {
+            return false;
+        };
+        let Some(condition) = res.condition.clone() else {
+            return true;
+        };
+        match self.condition(&condition, res.line) {
+            Some(b) => b,
+            None => {
+                self.warn(
+                    res.line,
+                    format!("`{id}` exists only when condition `{condition}` holds, which the template cannot decide; read as existing"),
+                );
+                true
+            }
+        }
+    }
+
     /// The value of a named condition, `None` when it depends on something
     /// only known at deploy time (a parameter without a default).
     pub fn condition(&mut self, name: &str, line: usize) -> Option<bool> {

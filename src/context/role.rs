@@ -501,6 +501,9 @@ impl Reader<'_, '_> {
             let Some(res) = t.resources.get(id) else {
                 continue;
             };
+            if !self.r.exists(id) {
+                continue;
+            }
             let attached = match res.kind.as_str() {
                 "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => res
                     .prop("Roles")

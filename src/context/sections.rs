@@ -17,6 +17,8 @@ pub struct Resource {
     pub line: usize,
     /// `Properties`, or an empty mapping when absent.
     pub properties: TValue,
+    /// The resource-level `Condition`: the resource exists only when it holds.
+    pub condition: Option<String>,
 }
 
 impl Resource {
@@ -242,6 +244,11 @@ impl Sections {
                     kind,
                     line: r.line,
                     properties,
+                    condition: r
+                        .value
+                        .get("Condition")
+                        .and_then(TValue::as_str)
+                        .map(str::to_string),
                 },
             );
         }
