@@ -723,3 +723,52 @@ fn colour_only_on_a_terminal_without_no_color() {
     assert!(!plain.contains('\x1b'), "{plain}");
     assert!(plain.contains("Missing"), "{plain}");
 }
+
+#[test]
+fn ten_thousand_statement_policy_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.json");
+    let mut text = String::from("{\"Version\":\"2012-10-17\",\"Statement\":[\n");
+    for i in 0..10_000 {
+        if i > 0 {
+            text.push_str(",\n");
+        }
+        text.push_str(&format!(
+            "{{\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject\",\"sqs:Send*\"],\"Resource\":\"arn:aws:s3:::bucket-{i}/*\"}}"
+        ));
+    }
+    text.push_str("\n]}\n");
+    std::fs::write(&path, text).unwrap();
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let start = std::time::Instant::now();
+    let out = tighten(&[
+        "diff",
+        &src,
+        "--current",
+        path.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let took = start.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        set(&v, "removed", false),
+        strings(&["sqs:SendMessage", "sqs:SendMessageBatch"])
+            .into_iter()
+            .filter(|a| bundled_actions().contains(a))
+            .collect()
+    );
+    // s3:GetObject is granted, but on 10,000 other buckets.
+    assert!(set(&v, "missing", false).contains("s3:GetObject"));
+    assert_eq!(
+        v["removed"][0]["granted_by"].as_array().unwrap().len(),
+        10_000
+    );
+    assert!(took.as_secs() < 30, "took {took:?}");
+}

@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use similar::TextDiff;
+use std::time::Duration;
+
+use similar::{Algorithm, TextDiff};
 
 use crate::policy::{OneOrMany, PolicyDocument, Statement};
 
@@ -57,7 +59,14 @@ pub fn unified_diff(current: &PolicyDocument, suggested: &PolicyDocument) -> Str
     if a == b {
         return String::new();
     }
-    TextDiff::from_lines(&a, &b)
+    // Myers' algorithm is O(N x D): a 10,000-statement policy against a
+    // small suggestion would take seconds. Patience anchors on unique
+    // lines, and the deadline bounds the worst case (the diff is then
+    // coarser, never wrong).
+    TextDiff::configure()
+        .algorithm(Algorithm::Patience)
+        .timeout(Duration::from_millis(500))
+        .diff_lines(&a, &b)
         .unified_diff()
         .context_radius(3)
         .header("current", "suggested")
