@@ -772,3 +772,49 @@ fn ten_thousand_statement_policy_through_the_cli() {
     );
     assert!(took.as_secs() < 30, "took {took:?}");
 }
+
+#[test]
+fn log_group_follows_function_and_no_logs_leaves_it_out() {
+    let src = fixture("tests/python/diff_s3_dynamodb");
+    let cur = fixture("tests/policies/diff/s3-star.json");
+    let run = |extra: &[&str]| -> Value {
+        let mut args = vec![
+            "diff",
+            src.as_str(),
+            "--current",
+            cur.as_str(),
+            "--format",
+            "json",
+        ];
+        args.extend(extra);
+        let out = tighten(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = run(&["--function", "orders-fn"]);
+    assert!(
+        set(&v, "kept", true).contains(
+            "logs:CreateLogGroup on arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/orders-fn"
+        ),
+        "{}",
+        v["kept"]
+    );
+    let v = run(&[
+        "--no-logs",
+        "--region",
+        "us-east-1",
+        "--account",
+        "123456789012",
+    ]);
+    assert_eq!(
+        set(&v, "kept", false),
+        strings(&["dynamodb:GetItem", "s3:GetObject"])
+    );
+    // The grants stay, needed by nothing now.
+    assert!(set(&v, "removed", false).contains("logs:PutLogEvents"));
+}

@@ -207,6 +207,7 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     };
     let mut platform = NeedSet::new();
     let mut from_template: Option<CurrentPolicy> = None;
+    let mut deployed_name: Option<String> = None;
 
     if let Some(t) = &args.template {
         let template = crate::context::load_template(t)?;
@@ -265,8 +266,8 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
             if opts.handler.is_none() {
                 opts.handler = config.handler.clone();
             }
-            if args.template.is_none() && !args.no_logs {
-                platform.merge(log_needs(&opts, Some(&config.name)));
+            deployed_name = Some(config.name.clone());
+            if args.template.is_none() {
                 if config.tracing_active || config.in_vpc {
                     warnings.push(format!(
                         "{name}: X-Ray tracing or VPC access is on; give --template to include those platform needs"
@@ -292,8 +293,11 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     let report = scan_path(&args.path, &opts)?;
     warnings.extend(report.warnings.iter().cloned());
     let mut needs = report.needs.clone();
-    if args.template.is_none() && args.function.is_none() && !args.no_logs {
-        platform.merge(log_needs(&opts, None));
+    if args.template.is_none() && !args.no_logs {
+        // The log group is named after the deployed function, else after
+        // `--function`, else a placeholder.
+        let name = deployed_name.as_deref().or(args.function.as_deref());
+        platform.merge(log_needs(&opts, name));
     }
     needs.merge(platform);
     for n in needs.iter().filter(|n| n.resources.is_empty()) {
