@@ -555,3 +555,93 @@ fn github_annotations_carry_file_line_and_title() {
     assert!(text.lines().all(|l| l.starts_with("::")), "{text}");
     assert!(text.contains("%0Ahelp: "), "{text}");
 }
+
+#[test]
+fn cloudtrail_use_counts_and_unobservable_actions_are_marked() {
+    let policy = "tests/rules/trail/policy.json";
+    let without = check_fixture(policy, &["--format", "json"]);
+    let v: Value = serde_json::from_slice(&without.stdout).expect("JSON");
+    let unused: BTreeSet<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "unused-permission")
+        .filter_map(|f| f["actions"][0].as_str())
+        .collect();
+    assert_eq!(
+        unused,
+        BTreeSet::from(["dynamodb:DescribeTable", "dynamodb:GetItem"])
+    );
+
+    // The trail shows the role calling DescribeTable: no longer unused.
+    // GetItem is a data event CloudTrail's management events never show.
+    let trail = [
+        "--trail-logs",
+        "tests/rules/trail/events.json",
+        "--role",
+        "app-role",
+        "--since",
+        "2024-01-01",
+        "--until",
+        "2025-01-01",
+    ];
+    let out = check_fixture(policy, &trail);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(!text.contains("DescribeTable"), "{text}");
+    assert!(
+        text.contains(
+            "`dynamodb:GetItem` is granted but neither the code uses it nor CloudTrail saw it (unobservable:"
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn attached_administrator_policies_are_named_at_their_template_line() {
+    let out = tighten(&[
+        "check",
+        APP,
+        "--template",
+        "tests/rules/admin-access/managed-template.yaml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let admin: Vec<(u64, String)> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "admin-access")
+        .map(|f| {
+            (
+                f["location"]["line"].as_u64().unwrap_or_default(),
+                f["message"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(admin.len(), 2, "{admin:?}");
+    assert_eq!(admin[0].0, 14);
+    assert!(admin[0].1.contains("`AdministratorAccess`"));
+    assert_eq!(admin[1].0, 15);
+    assert!(admin[1].1.contains("`PowerUserAccess`"));
+}
+
+#[test]
+fn an_account_dump_is_checked_for_the_role_given() {
+    let dump = "tests/rules/account-details.json";
+    let out = check_fixture(dump, &["--role", "app-role", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = v["findings"].as_array().expect("findings");
+    // Findings inside the dump point into it with a JSON pointer.
+    assert!(findings.iter().any(|f| f["location"]["file"] == dump
+        && f["location"]["pointer"].as_str().is_some_and(|p| {
+            p.starts_with("/RoleDetailList/0/RolePolicyList/0/PolicyDocument/Statement/0/Action")
+        })));
+    // Several roles and no --role: an error that lists them.
+    let out = check_fixture(dump, &[]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("app-role"), "{}", stderr(&out));
+}

@@ -108,37 +108,36 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
             (Some(_), None) => (ctx.locate(&loc, "/NotAction", None), "NotAction".into()),
             (None, _) => (ctx.locate(&loc, "", None), "this statement".into()),
         };
-        let seen = if ctx.trail_read {
-            " nor CloudTrail saw"
+        let (it, them) = if ctx.trail_read {
+            (
+                "neither the code uses it nor CloudTrail saw it",
+                "neither used by the code nor seen in CloudTrail",
+            )
         } else {
-            ""
+            ("the code never uses it", "the code never uses")
         };
         let unobservable: Vec<&String> = actions
             .iter()
             .filter(|a| crate::cloudtrail::unobservable(a))
             .collect();
-        let mut message =
-            if actions.len() == 1 && !super::is_wildcard(&written) && written != "NotAction" {
-                format!(
-                    "`{}` is granted but the code never uses{seen} it",
-                    actions[0]
-                )
-            } else {
-                format!(
-                    "`{written}` grants {} action(s) the code never uses{seen}: {}",
-                    actions.len(),
-                    short_list(&actions, 6)
-                )
-            };
+        let single = actions.len() == 1 && !super::is_wildcard(&written) && written != "NotAction";
+        let mut message = if single {
+            format!("`{}` is granted but {it}", actions[0])
+        } else {
+            format!(
+                "`{written}` grants {} action(s) {them}: {}",
+                actions.len(),
+                short_list(&actions, 6)
+            )
+        };
         if ctx.trail_read && !unobservable.is_empty() {
+            let which = if single {
+                "unobservable".to_string()
+            } else {
+                format!("{} of them unobservable", unobservable.len())
+            };
             message += &format!(
-                " ({} unobservable: CloudTrail does not record {}, so its absence from the trail proves nothing)",
-                unobservable.len(),
-                if unobservable.len() == 1 {
-                    "it"
-                } else {
-                    "them"
-                }
+                " ({which}: CloudTrail does not record such calls as management events, so the trail cannot show them in use)"
             );
         }
         out.push(
