@@ -554,36 +554,41 @@ fn current_file_is_compared_while_template_gives_context() {
 }
 
 /// Creates `diff-role` with an inline `s3:*` policy in moto's IAM.
-async fn create_role(endpoint: &str) {
+/// An SDK configuration for moto at `endpoint`, with test credentials.
+async fn moto_config(endpoint: &str) -> tighten::aws::SdkConfig {
     let opts = tighten::aws::AwsOptions {
         profile: None,
         region: Some("us-east-1".to_string()),
         endpoint_url: Some(endpoint.to_string()),
     };
     let creds = aws_credential_types::Credentials::new("testing", "testing", None, None, "tests");
-    let config = tighten::aws::sdk_config(&opts)
+    tighten::aws::sdk_config(&opts)
         .await
         .into_builder()
         .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(creds))
-        .build();
-    let iam = aws_sdk_iam::Client::new(&config);
+        .build()
+}
+
+/// Creates role `name` with one inline policy in moto's IAM; returns its ARN.
+async fn create_role(config: &tighten::aws::SdkConfig, name: &str, policy: Value) -> String {
+    let iam = aws_sdk_iam::Client::new(config);
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-    iam.create_role()
-        .role_name("diff-role")
+    let role = iam
+        .create_role()
+        .role_name(name)
         .assume_role_policy_document(trust.to_string())
         .send()
         .await
         .expect("create role");
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
     iam.put_role_policy()
-        .role_name("diff-role")
-        .policy_name("everything-s3")
+        .role_name(name)
+        .policy_name(format!("{name}-inline"))
         .policy_document(policy.to_string())
         .send()
         .await
         .expect("put role policy");
+    role.role().map(|r| r.arn().to_string()).expect("role ARN")
 }
 
 #[test]
@@ -591,7 +596,13 @@ fn role_read_from_iam_via_moto() {
     let Some(server) = moto::MotoServer::start() else {
         return;
     };
-    tighten::aws::block_on(create_role(&server.endpoint)).expect("runtime");
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]});
+    tighten::aws::block_on(async {
+        let config = moto_config(&server.endpoint).await;
+        create_role(&config, "diff-role", policy).await
+    })
+    .expect("runtime");
     let src = fixture("tests/python/diff_s3_dynamodb");
     let out = tighten_at(
         &[
@@ -613,7 +624,7 @@ fn role_read_from_iam_via_moto() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["current_sources"][0]["origin"], "inline:everything-s3");
+    assert_eq!(v["current_sources"][0]["origin"], "inline:diff-role-inline");
     // The account comes from the role's ARN, so the needs are pinned.
     assert_eq!(
         set(&v, "missing", true),
@@ -817,4 +828,80 @@ fn log_group_follows_function_and_no_logs_leaves_it_out() {
     );
     // The grants stay, needed by nothing now.
     assert!(set(&v, "removed", false).contains("logs:PutLogEvents"));
+}
+
+#[test]
+fn function_read_from_lambda_via_moto() {
+    let Some(server) = moto::MotoServer::start() else {
+        return;
+    };
+    // Grants exactly the needs once TABLE_NAME (from the function's
+    // environment) and the account (from the role's ARN) are known.
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:GetItem",
+         "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"},
+        {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker-fn*"},
+        {"Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": "*"}]});
+    tighten::aws::block_on(async {
+        use aws_sdk_lambda::primitives::Blob;
+        use aws_sdk_lambda::types::{Environment, FunctionCode, Runtime};
+        let config = moto_config(&server.endpoint).await;
+        let role_arn = create_role(&config, "worker-role", policy).await;
+        // The smallest valid zip: an empty end-of-central-directory record.
+        let mut zip = b"PK\x05\x06".to_vec();
+        zip.resize(22, 0);
+        aws_sdk_lambda::Client::new(&config)
+            .create_function()
+            .function_name("worker-fn")
+            .runtime(Runtime::Python312)
+            .role(role_arn)
+            .handler("app.handler")
+            .code(FunctionCode::builder().zip_file(Blob::new(zip)).build())
+            .environment(
+                Environment::builder()
+                    .variables("TABLE_NAME", "orders")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create function");
+    })
+    .expect("runtime");
+    let src = fixture("tests/python/diff_sam/src");
+    let out = tighten_at(
+        &[
+            "diff",
+            &src,
+            "--function",
+            "worker-fn",
+            "--region",
+            "us-east-1",
+            "--format",
+            "json",
+        ],
+        &server.endpoint,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let group = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker-fn";
+    assert_eq!(
+        set(&v, "kept", true),
+        strings(&[
+            &format!("dynamodb:GetItem on {TABLE}"),
+            &format!("logs:CreateLogGroup on {group}"),
+            &format!("logs:CreateLogStream on {group}:*"),
+            &format!("logs:PutLogEvents on {group}:*"),
+        ])
+    );
+    assert!(v["missing"].as_array().unwrap().is_empty());
+    assert_eq!(
+        set(&v, "removed", false),
+        strings(&["dynamodb:DeleteTable"])
+    );
 }
