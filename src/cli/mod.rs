@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 pub mod check;
 pub mod diff;
+pub mod generate;
 pub mod lookup;
 pub mod rules;
 pub mod scan;
@@ -40,6 +41,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// List the check rules, or print one rule's documentation.
     Rules(rules::RulesArgs),
+    /// Shell completions and the man page, from these definitions.
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// Runs the parsed command; the exit code is chosen here and in `main` only.
@@ -51,5 +55,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Trail(a) => trail::run(a),
         Command::Check(a) => check::run(a),
         Command::Rules(a) => rules::run(a),
+        Command::Generate(a) => generate::run(a),
     }
 }
