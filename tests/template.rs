@@ -1125,3 +1125,149 @@ fn resources_under_a_false_condition_do_not_exist() {
         ["AlwaysPolicy", "ProdOnlyPolicy"]
     );
 }
+
+fn code_need(set: &mut tighten::need::NeedSet, action: &str, resource: &str, optional: bool) {
+    set.add(
+        action,
+        [resource.to_string()],
+        optional,
+        Source::Code {
+            file: "app.py".into(),
+            line: 1,
+            call: "test".into(),
+        },
+    );
+}
+
+#[test]
+fn reading_an_encrypted_secret_needs_its_key() {
+    let t = load("case25-inline-wildcard.yaml");
+    let secret = only(&t).env["PROVIDER_SECRET_ARN"].clone();
+    let mut code = tighten::need::NeedSet::new();
+    code_need(&mut code, "secretsmanager:GetSecretValue", &secret, false);
+    code_need(
+        &mut code,
+        "dynamodb:PutItem",
+        "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/prod-ledger",
+        false,
+    );
+    let kms = t.encryption_needs(&code);
+    let got: Vec<(String, Vec<String>, bool)> = kms
+        .iter()
+        .map(|n| {
+            (
+                n.action.clone(),
+                n.resources.iter().cloned().collect(),
+                n.optional,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [(
+            "kms:Decrypt".to_string(),
+            vec!["arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/${PaymentsKey}".to_string()],
+            false
+        )]
+    );
+    match &kms.iter().next().expect("need").sources[0] {
+        Source::Platform { line, reason, .. } => {
+            assert_eq!(*line, Some(107));
+            assert!(reason.contains("ProviderSecret"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        t.defined_kms_keys,
+        BTreeMap::from([(
+            "PaymentsKey".to_string(),
+            "arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/${PaymentsKey}".to_string()
+        )])
+    );
+}
+
+#[test]
+fn encrypted_buckets_queues_and_tables_bring_their_kms_needs() {
+    let t = load("kms-encrypted-sources.yaml");
+    let data_key = format!("arn:aws:kms:{R}:{A}:key/${{DataKey}}");
+    let bucket_key = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let mut code = tighten::need::NeedSet::new();
+    code_need(
+        &mut code,
+        "s3:GetObject",
+        "arn:aws:s3:::example-archive/in/*",
+        false,
+    );
+    code_need(
+        &mut code,
+        "s3:PutObject",
+        "arn:aws:s3:::example-archive/out/*",
+        false,
+    );
+    code_need(
+        &mut code,
+        "s3:GetObject",
+        "arn:aws:s3:::some-other-bucket/*",
+        false,
+    );
+    code_need(
+        &mut code,
+        "sqs:SendMessage",
+        &format!("arn:aws:sqs:{R}:{A}:jobs"),
+        false,
+    );
+    code_need(
+        &mut code,
+        "sqs:SendMessage",
+        &format!("arn:aws:sqs:{R}:{A}:plain"),
+        false,
+    );
+    // DynamoDB authorizes its own use of the key through grants.
+    code_need(
+        &mut code,
+        "dynamodb:GetItem",
+        &format!("arn:aws:dynamodb:{R}:{A}:table/results"),
+        false,
+    );
+    let got: BTreeMap<String, (BTreeSet<String>, bool)> = t
+        .encryption_needs(&code)
+        .iter()
+        .map(|n| (n.action.clone(), (n.resources.clone(), n.optional)))
+        .collect();
+    assert_eq!(
+        got,
+        BTreeMap::from([
+            (
+                "kms:Decrypt".to_string(),
+                (
+                    BTreeSet::from([bucket_key.to_string(), data_key.clone()]),
+                    false
+                )
+            ),
+            (
+                "kms:GenerateDataKey".to_string(),
+                (BTreeSet::from([bucket_key.to_string(), data_key]), false)
+            ),
+        ])
+    );
+    // Only the multipart part of an upload needs Decrypt: alone it is optional.
+    let mut upload = tighten::need::NeedSet::new();
+    code_need(
+        &mut upload,
+        "s3:PutObject",
+        "arn:aws:s3:::example-archive/out/*",
+        false,
+    );
+    let optional: Vec<(String, bool)> = t
+        .encryption_needs(&upload)
+        .iter()
+        .map(|n| (n.action.clone(), n.optional))
+        .collect();
+    assert_eq!(
+        optional,
+        [
+            ("kms:Decrypt".to_string(), true),
+            ("kms:GenerateDataKey".to_string(), false)
+        ]
+    );
+}

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::resolve::{Resolver, text};
 use super::tvalue::{Node, TValue};
+use crate::need::{NeedSet, Source};
 
 /// The customer managed key that encrypts one resource.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -81,6 +82,23 @@ pub fn customer_keys(r: &mut Resolver) -> BTreeMap<String, KmsKey> {
     out
 }
 
+/// Logical id -> key ARN of every `AWS::KMS::Key` the template defines.
+pub fn defined_keys(r: &Resolver) -> BTreeMap<String, String> {
+    r.t.resources
+        .values()
+        .filter(|res| res.kind == "AWS::KMS::Key")
+        .map(|res| {
+            (
+                res.id.clone(),
+                format!(
+                    "arn:aws:kms:${{AWS::Region}}:${{AWS::AccountId}}:key/${{{}}}",
+                    res.id
+                ),
+            )
+        })
+        .collect()
+}
+
 /// A key given by id, ARN, `!Ref Key`, `!GetAtt Key.Arn` or alias, as a key
 /// ARN; `None` for AWS managed keys and aliases the template does not define.
 fn key_arn(r: &mut Resolver, v: &TValue, depth: usize) -> Option<String> {
@@ -134,4 +152,82 @@ fn key_arn(r: &mut Resolver, v: &TValue, depth: usize) -> Option<String> {
         ),
     );
     None
+}
+
+/// KMS actions a data action needs when its resource is encrypted with a
+/// customer managed key: (kms action, optional).
+/// Secrets Manager: <https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html>;
+/// S3: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html>
+/// (`Decrypt` for uploads only when they go multipart);
+/// SQS: <https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html>;
+/// SNS: <https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html>;
+/// Kinesis: <https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html>.
+/// DynamoDB is absent: it uses grants of its own, callers need no KMS action.
+fn kms_actions_for(action: &str) -> &'static [(&'static str, bool)] {
+    const DECRYPT: &[(&str, bool)] = &[("kms:Decrypt", false)];
+    const WRITE: &[(&str, bool)] = &[("kms:Decrypt", false), ("kms:GenerateDataKey", false)];
+    match action {
+        "secretsmanager:GetSecretValue"
+        | "s3:GetObject"
+        | "s3:GetObjectVersion"
+        | "sqs:ReceiveMessage"
+        | "kinesis:GetRecords" => DECRYPT,
+        "secretsmanager:PutSecretValue"
+        | "secretsmanager:UpdateSecret"
+        | "sqs:SendMessage"
+        | "sns:Publish" => WRITE,
+        "s3:PutObject" => &[("kms:Decrypt", true), ("kms:GenerateDataKey", false)],
+        "kinesis:PutRecord" | "kinesis:PutRecords" => &[("kms:GenerateDataKey", false)],
+        _ => &[],
+    }
+}
+
+impl super::Template {
+    /// The KMS needs that `needs` bring with them because the resources they
+    /// touch are encrypted with a customer managed key of this template: the
+    /// secret `GetSecretValue` reads needs `kms:Decrypt` on its key, and so
+    /// on. Each is scoped to the key's ARN and required unless only some
+    /// uses need it (multipart uploads).
+    pub fn encryption_needs(&self, needs: &NeedSet) -> NeedSet {
+        let mut out = NeedSet::new();
+        for need in needs.iter() {
+            let kms = kms_actions_for(&need.action);
+            if kms.is_empty() {
+                continue;
+            }
+            for resource in &need.resources {
+                let Some((arn, key)) = self.key_of(resource) else {
+                    continue;
+                };
+                for (kms_action, optional) in kms {
+                    out.add(
+                        kms_action,
+                        [key.key_arn.clone()],
+                        need.optional || *optional,
+                        Source::Platform {
+                            reason: format!(
+                                "{} on {arn} ({}) uses its customer managed KMS key",
+                                need.action, key.resource
+                            ),
+                            file: Some(self.path.display().to_string()),
+                            line: Some(key.line),
+                        },
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// The key of the encrypted resource `resource` is, or is an object of.
+    fn key_of(&self, resource: &str) -> Option<(&String, &KmsKey)> {
+        if let Some(found) = self.kms_keys.get_key_value(resource) {
+            return Some(found);
+        }
+        let bucket = resource
+            .strip_prefix("arn:aws:s3:::")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(bucket, _)| format!("arn:aws:s3:::{bucket}"))?;
+        self.kms_keys.get_key_value(&bucket)
+    }
 }

@@ -76,6 +76,9 @@ pub struct Template {
     /// (queue, topic, secret, bucket, table and table stream, stream ARNs as
     /// `!GetAtt`/`!Ref` give them): reading them also needs `kms:Decrypt`.
     pub kms_keys: BTreeMap<String, KmsKey>,
+    /// Every `AWS::KMS::Key` of the template: logical id -> key ARN
+    /// (`arn:aws:kms:${AWS::Region}:${AWS::AccountId}:key/${LogicalId}`).
+    pub defined_kms_keys: BTreeMap<String, String>,
     /// What could not be resolved (`file:line: message`), in the order met.
     pub warnings: Vec<String>,
 }
@@ -297,11 +300,13 @@ pub fn parse_template_with(
     }
     let mut resolver = resolve::Resolver::new(&sections);
     let kms_keys = encryption::customer_keys(&mut resolver);
+    let defined_kms_keys = encryption::defined_keys(&resolver);
     let functions = function::read_all(&mut resolver, &kms_keys);
     Ok(Template {
         path: path.to_path_buf(),
         functions,
         kms_keys,
+        defined_kms_keys,
         warnings: resolver.warnings,
     })
 }
