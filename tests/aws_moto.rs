@@ -225,6 +225,8 @@ fn moto_role_function_and_not_found() {
             ("TABLE_NAME".to_string(), "orders".to_string()),
         ])
     );
+    assert_eq!(function.region(), Some("us-east-1"));
+    assert_eq!(function.account(), Some(ACCOUNT));
     assert!(function.tracing_active);
     assert!(!function.in_vpc);
     assert_eq!(function.runtime.as_deref(), Some("python3.12"));
@@ -278,12 +280,12 @@ fn moto_role_function_and_not_found() {
         "{err}"
     );
 
-    cli_end_to_end(&server.endpoint);
+    cli_end_to_end(&server.endpoint, &role_arn, &custom_arn);
 }
 
 /// `tighten diff PATH --function NAME` reading the deployed role from moto,
 /// with AWS settings in the child's environment only.
-fn cli_end_to_end(endpoint: &str) {
+fn cli_end_to_end(endpoint: &str, role_arn: &str, custom_arn: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("app.py"),
@@ -291,6 +293,7 @@ fn cli_end_to_end(endpoint: &str) {
     )
     .expect("write app.py");
     let output = tighten_diff(endpoint, dir.path())
+        .args(["--function", "orders-api"])
         .env("AWS_ACCESS_KEY_ID", "testing")
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .output()
@@ -308,14 +311,29 @@ fn cli_end_to_end(endpoint: &str) {
     );
     let report: Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("diff JSON: {e}\n{stdout}\nstderr: {stderr}"));
-    let text = report.to_string();
-    // The current side came from IAM: the inline grant and the SQS grant the
-    // code never uses both appear.
-    assert!(text.contains("sqs:SendMessage"), "{text}");
-    assert!(text.contains("dynamodb:GetItem"), "{text}");
+    assert_current_from_iam(&report, custom_arn);
+
+    // The same role by ARN (with its path) through `--role`.
+    let output = tighten_diff(endpoint, dir.path())
+        .args(["--role", role_arn])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("run tighten");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "exit {:?}\nstderr: {stderr}",
+        output.status.code()
+    );
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("diff JSON: {e}\n{stdout}\nstderr: {stderr}"));
+    assert_current_from_iam(&report, custom_arn);
 
     // The real credential chain with nothing to find: exit 2, one line.
     let output = tighten_diff(endpoint, dir.path())
+        .args(["--function", "orders-api"])
         .env("AWS_PROFILE", "tighten-no-such-profile")
         .output()
         .expect("run tighten");
@@ -330,13 +348,43 @@ fn cli_end_to_end(endpoint: &str) {
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
 
-/// `tighten diff --format json --function orders-api DIR` with an AWS
+/// The diff's current side is the role as IAM holds it: every policy by its
+/// origin, the boundary apart, and the SQS grant the code never uses
+/// removed, attributed to the custom managed policy.
+fn assert_current_from_iam(report: &Value, custom_arn: &str) {
+    let origins: Vec<&str> = report["current_sources"]
+        .as_array()
+        .expect("current_sources")
+        .iter()
+        .filter_map(|s| s["origin"].as_str())
+        .collect();
+    let mut expected = vec!["inline:orders-table", custom_arn, S3_READ_ONLY];
+    expected[1..].sort();
+    assert_eq!(origins, expected, "{report}");
+    assert_eq!(
+        report["boundary"],
+        format!("arn:aws:iam::{ACCOUNT}:policy/app-boundary")
+    );
+    let removed = report["removed"].as_array().expect("removed");
+    let sqs = removed
+        .iter()
+        .find(|r| r["action"] == "sqs:SendMessage")
+        .unwrap_or_else(|| panic!("sqs:SendMessage not removed: {report}"));
+    assert!(sqs["granted_by"].to_string().contains(custom_arn), "{sqs}");
+    assert!(
+        report["current"].to_string().contains("dynamodb:PutItem"),
+        "{report}"
+    );
+}
+
+/// `tighten diff --format json DIR` (the caller adds `--function` or
+/// `--role`) with an AWS
 /// environment of its own: region, endpoint, no metadata service, one
 /// attempt, and no credentials unless the caller adds them.
 fn tighten_diff(endpoint: &str, dir: &std::path::Path) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tighten"));
     command
-        .args(["diff", "--format", "json", "--function", "orders-api"])
+        .args(["diff", "--format", "json"])
         .arg(dir)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_REGION", "us-east-1")

@@ -27,6 +27,25 @@ pub struct FunctionConfig {
     pub handler: Option<String>,
 }
 
+impl FunctionConfig {
+    /// The function's region, from its ARN
+    /// (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`): what
+    /// `${AWS::Region}` is for this function.
+    pub fn region(&self) -> Option<&str> {
+        arn_field(&self.arn, 3).filter(|r| !r.is_empty())
+    }
+
+    /// The function's 12-digit account, from its ARN.
+    pub fn account(&self) -> Option<&str> {
+        arn_field(&self.arn, 4).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+    }
+}
+
+fn arn_field(arn: &str, index: usize) -> Option<&str> {
+    arn.strip_prefix("arn:")?;
+    arn.split(':').nth(index)
+}
+
 /// Reads Lambda function configurations. The SDK implementation is
 /// `AwsClients`; tests substitute their own.
 pub trait LambdaSource {
@@ -78,4 +97,21 @@ pub(crate) async fn fetch_function(
         runtime: out.runtime().map(|r| r.as_str().to_string()),
         handler: out.handler().map(str::to_string),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_and_account_come_from_the_arn() {
+        let f = FunctionConfig {
+            arn: "arn:aws:lambda:eu-west-1:123456789012:function:orders".to_string(),
+            ..FunctionConfig::default()
+        };
+        assert_eq!(f.region(), Some("eu-west-1"));
+        assert_eq!(f.account(), Some("123456789012"));
+        let none = FunctionConfig::default();
+        assert_eq!((none.region(), none.account()), (None, None));
+    }
 }
