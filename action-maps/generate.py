@@ -309,6 +309,9 @@ def build(iam, svc_over, op_over):
         ops = []
         for op in sorted(op_names):
             entry = {"n": op, "m": xform_name(op)}
+            if entry["m"] == op:
+                # The Rust side tells boto3 helpers by name == method.
+                fail(f"{name}.{op}: operation name equals its method name")
             o = op_over.get((name, op))
             if o is not None:
                 used_over.add((name, op))
@@ -381,7 +384,7 @@ def build(iam, svc_over, op_over):
         }
         services.append(dumps(line))
         for src in {meta.get("endpointPrefix"), meta.get("signingName")} - {None}:
-            event_sources.setdefault(src, []).append(name)
+            event_sources.setdefault(src, []).append((name, meta.get("endpointPrefix")))
         if name in resource_services:
             rm = b3._loader.load_service_model(name, "resources-1", None)
             resources.append(dumps({"n": name, "m": rm}))
@@ -403,13 +406,14 @@ def apply_override(iam, entry, o):
 
 
 def event_source_index(event_sources, extra):
-    """CloudTrail eventSource host prefix -> boto3 service. When several boto3
-    services share an endpoint prefix, the one named like it wins, then the
-    shortest name (the base API rather than a data-plane sibling)."""
+    """CloudTrail eventSource host prefix -> boto3 services, best first: the
+    one named like the source, then those whose endpoint prefix (rather than
+    only the signing name) is the source, then the shortest name (the base API
+    rather than a data-plane sibling)."""
     out = {}
-    for src, names in sorted(event_sources.items()):
-        names = sorted(set(names), key=lambda n: (n != src, len(n), n))
-        out[src] = names
+    for src, entries in sorted(event_sources.items()):
+        names = sorted(set(entries), key=lambda e: (e[0] != src, e[1] != src, len(e[0]), e[0]))
+        out[src] = [n for n, _ in names]
     for e in extra:
         out[e["source"]] = [e["service"]] + [n for n in out.get(e["source"], []) if n != e["service"]]
     return dict(sorted(out.items()))

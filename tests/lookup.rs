@@ -218,6 +218,15 @@ fn renamed_service_prefixes() {
         ),
         ("iot-data", "publish", "iot:Publish"),
         ("s3control", "get_access_point", "s3:GetAccessPoint"),
+        (
+            "s3control",
+            "get_public_access_block",
+            "s3:GetAccountPublicAccessBlock",
+        ),
+        ("s3control", "get_bucket", "s3-outposts:GetBucket"),
+        ("apigateway", "get_rest_apis", "apigateway:GET"),
+        ("apigatewayv2", "create_api", "apigateway:POST"),
+        ("cloudcontrol", "get_resource", "cloudformation:GetResource"),
     ];
     for (service, method, want) in cases {
         let v = lookup(service, method);
@@ -332,6 +341,32 @@ fn argument_dependent_and_batch_actions() {
         Some("VersionId")
     );
     assert!(spec(op("secretsmanager", "get_secret_value"), "kms:Decrypt").optional);
+    // Encrypted topics and streams: KMS is optional, the data action is not.
+    for (svc, method, data, key) in [
+        ("sns", "publish", "sns:Publish", "kms:GenerateDataKey"),
+        (
+            "kinesis",
+            "put_record",
+            "kinesis:PutRecord",
+            "kms:GenerateDataKey",
+        ),
+        (
+            "kinesis",
+            "get_records",
+            "kinesis:GetRecords",
+            "kms:Decrypt",
+        ),
+        (
+            "sqs",
+            "receive_message",
+            "sqs:ReceiveMessage",
+            "kms:Decrypt",
+        ),
+    ] {
+        let o = op(svc, method);
+        assert!(!spec(o, data).optional, "{svc}.{method}");
+        assert!(spec(o, key).optional, "{svc}.{method}");
+    }
     for (svc, method, want) in [
         ("sqs", "send_message_batch", "sqs:SendMessage"),
         ("sqs", "delete_message_batch", "sqs:DeleteMessage"),
@@ -392,6 +427,8 @@ fn cloudtrail_event_sources_and_dated_event_names() {
         ("states.amazonaws.com", "stepfunctions"),
         ("lambda.amazonaws.com", "lambda"),
         ("dynamodb.amazonaws.com", "dynamodb"),
+        ("execute-api.amazonaws.com", "apigatewaymanagementapi"),
+        ("email.amazonaws.com", "ses"),
     ] {
         assert_eq!(
             t.service_for_event_source(source).map(|s| s.name.as_str()),
