@@ -209,3 +209,65 @@ impl Config {
 fn normal(p: &str) -> String {
     p.trim_start_matches("./").to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::{FindingLocation, rules::by_id};
+
+    fn finding(rule: &str, file: &str, actions: &[&str]) -> Finding {
+        let rule = by_id(rule).expect("rule");
+        Finding::new(rule, FindingLocation::source_line(file, 3), "m")
+            .with_actions(actions.iter().copied())
+    }
+
+    #[test]
+    fn ignores_match_on_every_key_given() {
+        let c = Config::parse(
+            r#"
+[[ignore]]
+rule = "unused-permission"
+action = "s3:Get*"
+path = "infra/*.json"
+reason = "shared with the report job"
+"#,
+            "tighten.toml",
+        )
+        .expect("valid");
+        let hit = finding("unused-permission", "./infra/role.json", &["s3:GetObject"]);
+        assert!(c.ignores(&hit, None));
+        let other_action = finding("unused-permission", "infra/role.json", &["s3:PutObject"]);
+        assert!(!c.ignores(&other_action, None));
+        let other_rule = finding("wildcard-action", "infra/role.json", &["s3:GetObject"]);
+        assert!(!c.ignores(&other_rule, None));
+        let other_path = finding("unused-permission", "src/role.json", &["s3:GetObject"]);
+        assert!(!c.ignores(&other_path, None));
+    }
+
+    #[test]
+    fn ignores_by_role_need_that_role() {
+        let c = Config::parse(
+            "[[ignore]]\nrole = \"OrderIntake\"\nreason = \"legacy\"\n",
+            "t.toml",
+        )
+        .expect("valid");
+        let f = finding("admin-access", "template.yaml", &[]);
+        assert!(c.ignores(&f, Some("OrderIntake")));
+        assert!(!c.ignores(&f, Some("Other")));
+        assert!(!c.ignores(&f, None));
+    }
+
+    #[test]
+    fn bad_files_name_what_is_wrong() {
+        let err = |text: &str| {
+            Config::parse(text, "t.toml")
+                .expect_err("invalid")
+                .to_string()
+        };
+        assert!(err("fail-on = \"severe\"\n").contains("line 1"));
+        assert!(err("[[ignore]]\nrule = \"x-rule\"\nreason = \"r\"\n").contains("x-rule"));
+        assert!(err("[[ignore]]\nreason = \"r\"\n").contains("at least one of"));
+        assert!(err("[[ignore]]\nrule = \"admin-access\"\nreason = \" \"\n").contains("reason"));
+        assert!(err("alowed-actions = []\n").contains("alowed-actions"));
+    }
+}
