@@ -1278,3 +1278,23 @@ fn property_symbolic_match_agrees_with_brute_force() {
     }
     assert!(agreed[0] > 100 && agreed[1] > 100, "{agreed:?}");
 }
+
+#[test]
+fn boundary_statements_are_named_apart() {
+    let id = policy(r#"{"Effect":"Allow","Action":"*","Resource":"*"}"#);
+    let boundary = policy(
+        r#"{"Effect":"Allow","Action":["s3:*","iam:*"],"Resource":"*"},{"Effect":"Deny","Action":"iam:*","Resource":"*"}"#,
+    );
+    let ev = Evaluator::from_policy_set(&id).with_boundary(boundary.identity_statements());
+    let s3 = ev.evaluate("s3:GetObject", "*");
+    assert_eq!(s3.decision, A);
+    assert_eq!(s3.allowed_by.len(), 1, "only the identity statement grants");
+    assert_eq!(s3.boundary_allows.len(), 1);
+    let iam = ev.evaluate("iam:PassRole", "*");
+    assert_eq!(iam.decision, D);
+    assert_eq!(iam.denied_by.len(), 1);
+    assert_eq!(iam.denied_by[0].pointer, "/Statement/1");
+    let sqs = ev.evaluate("sqs:SendMessage", "*");
+    assert_eq!(sqs.decision, N);
+    assert!(sqs.boundary_allows.is_empty());
+}

@@ -43,8 +43,13 @@ pub struct Evaluation {
     pub decision: Decision,
     /// Allow statements that match (conditionally or not).
     pub allowed_by: Vec<Location>,
-    /// Deny statements that match (conditionally or not).
+    /// Deny statements that match (conditionally or not), in the identity
+    /// policies or the boundary.
     pub denied_by: Vec<Location>,
+    /// Allow statements of the permission boundary that match: they do not
+    /// grant, they let the identity policies' grant through.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub boundary_allows: Vec<Location>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
@@ -228,14 +233,21 @@ impl Evaluator {
             decision: Decision::NotAllowed,
             allowed_by: Vec::new(),
             denied_by: Vec::new(),
+            boundary_allows: Vec::new(),
         };
         let id = self.identity.evaluate(&a, &r, self.symbolic, &mut out);
         let decision = match &self.boundary {
             None => id,
             Some(b) => {
-                // Boundary locations are kept apart from the identity ones
-                // only by their origin; both explain the decision.
-                let bd = b.evaluate(&a, &r, self.symbolic, &mut out);
+                let mut bout = Evaluation {
+                    decision: Decision::NotAllowed,
+                    allowed_by: Vec::new(),
+                    denied_by: Vec::new(),
+                    boundary_allows: Vec::new(),
+                };
+                let bd = b.evaluate(&a, &r, self.symbolic, &mut bout);
+                out.denied_by.extend(bout.denied_by);
+                out.boundary_allows = bout.allowed_by;
                 combine(id, bd)
             }
         };
