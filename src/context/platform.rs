@@ -53,6 +53,21 @@ const DYNAMODB_STREAM_POLL: [&str; 3] = [
     "dynamodb:GetShardIterator",
 ];
 
+/// What the MSK event source poller does: read the cluster's brokers and
+/// reach them through network interfaces in the cluster's VPC, as AWS's
+/// `AWSLambdaMSKExecutionRole` grants.
+/// <https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html>
+const MSK_CLUSTER_ACTIONS: [&str; 2] = ["kafka:DescribeCluster", "kafka:DescribeClusterV2"];
+const MSK_ANY_ACTIONS: [&str; 7] = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVpcs",
+    "kafka:GetBootstrapBrokers",
+];
+
 /// Every action `platform_needs` can emit, for tests that check them
 /// against the IAM action list.
 pub const ALL_PLATFORM_ACTIONS: &[&str] = &[
@@ -83,6 +98,11 @@ pub const ALL_PLATFORM_ACTIONS: &[&str] = &[
     "kms:Decrypt",
     "sqs:SendMessage",
     "sns:Publish",
+    "kafka:DescribeCluster",
+    "kafka:DescribeClusterV2",
+    "kafka:GetBootstrapBrokers",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeVpcs",
 ];
 
 impl FunctionContext {
@@ -145,6 +165,26 @@ impl FunctionContext {
             let Some(target) = e.target.clone() else {
                 continue;
             };
+            if e.kind == EventSourceKind::Msk {
+                let reason = format!("the MSK event source `{}` is polled by Lambda", e.name);
+                for action in MSK_CLUSTER_ACTIONS {
+                    needs.add(
+                        action,
+                        [target.clone()],
+                        false,
+                        self.platform(reason.clone(), e.line),
+                    );
+                }
+                for action in MSK_ANY_ACTIONS {
+                    needs.add(
+                        action,
+                        ["*".to_string()],
+                        false,
+                        self.platform(reason.clone(), e.line),
+                    );
+                }
+                continue;
+            }
             let (polled, listing): (&[&str], Option<&str>) = match e.kind {
                 EventSourceKind::Sqs => (&SQS_POLL, None),
                 EventSourceKind::Kinesis => (&KINESIS_POLL, Some("kinesis:ListStreams")),
