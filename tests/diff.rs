@@ -905,3 +905,42 @@ fn function_read_from_lambda_via_moto() {
         strings(&["dynamodb:DeleteTable"])
     );
 }
+
+#[test]
+fn diff_current_reads_template_intrinsics_as_placeholders() {
+    use tighten::policy::current::{CurrentPolicy, SourcedPolicy};
+    let current = CurrentPolicy {
+        documents: vec![SourcedPolicy {
+            origin: "template.yaml#Fn/Policies[0]".into(),
+            file: Some("template.yaml".into()),
+            line: Some(12),
+            document: json!({"Statement": [
+                {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": ["Jobs", "Arn"]}},
+                {"Effect": "Allow", "Action": "s3:GetObject",
+                 "Resource": {"Fn::Sub": "arn:aws:s3:::${Bucket}/*"}}]}),
+        }],
+        boundary: None,
+        warnings: vec![],
+    };
+    let actions = ActionIndex::new(["sqs:SendMessage", "s3:GetObject", "s3:PutObject"]);
+    let needs = [
+        need("sqs:SendMessage", "${Jobs.Arn}", false),
+        need("s3:GetObject", "arn:aws:s3:::${Bucket}/report.csv", false),
+    ];
+    let d = tighten::diff::diff_current(&needs, &current, &actions, false).unwrap();
+    assert_eq!(d.kept.len(), 2, "{:?}", d.missing);
+    assert_eq!(
+        d.kept[0].granted_by[0].to_string(),
+        "template.yaml:12 (template.yaml#Fn/Policies[0]) /Statement/1"
+    );
+    // A value IAM would reject is an error naming the document.
+    let mut bad = current.clone();
+    bad.documents[0].document = json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Join": ["", []]}}]});
+    let e = tighten::diff::diff_current(&needs, &bad, &actions, false)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "template.yaml:12: PolicyDocument.Statement[0].Resource must be a string, found an object"
+    );
+}

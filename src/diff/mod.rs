@@ -19,8 +19,11 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::need::{Need, Source};
+use crate::policy::current::CurrentPolicy;
 use crate::policy::eval::{Decision, Evaluation, Evaluator};
-use crate::policy::parse::{Effect, Location, ParsedStatement, PolicySet};
+use crate::policy::parse::{
+    Effect, Location, ParseOptions, ParsedStatement, PolicyError, PolicySet, parse_current,
+};
 use crate::policy::pattern::{ActionIndex, Pattern, Subject};
 use crate::policy::{PolicyDocument, Statement};
 
@@ -369,6 +372,18 @@ pub fn diff(
     }
     out.summary = summary;
     out
+}
+
+/// `diff` over a `CurrentPolicy` as the template reader and the AWS edge
+/// give it (CloudFormation intrinsics read as `${...}` placeholders).
+pub fn diff_current(
+    needs: &[Need],
+    current: &CurrentPolicy,
+    actions: &ActionIndex,
+    include_optional: bool,
+) -> Result<PolicyDiff, PolicyError> {
+    let set = parse_current(current, ParseOptions { intrinsics: true })?;
+    Ok(diff(needs, &set, actions, include_optional))
 }
 
 /// A granted resource pattern is more than the needs when it is none of
