@@ -175,6 +175,25 @@ fn measure(dir: &Path) {
     );
 }
 
+/// The child: only gunzip every file (in parallel, as the reader does) and
+/// report `secs`, to show what the JSON parsing adds to decompression.
+fn inflate_only(dir: &Path) {
+    use rayon::prelude::*;
+    use std::io::Read;
+    let files = files::log_files(dir).unwrap();
+    let start = Instant::now();
+    let total: usize = files
+        .par_iter()
+        .map_init(Vec::new, |buf, f| {
+            buf.clear();
+            flate2::read::MultiGzDecoder::new(File::open(f).unwrap())
+                .read_to_end(buf)
+                .unwrap()
+        })
+        .sum();
+    println!("{} {total}", start.elapsed().as_secs_f64());
+}
+
 fn zcat_secs(dir: &Path) -> f64 {
     let start = Instant::now();
     let status = Command::new("sh")
@@ -190,11 +209,12 @@ fn zcat_secs(dir: &Path) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if let [flag, dir] = &args[..]
-        && flag == "--measure"
-    {
-        measure(Path::new(dir));
-        return;
+    if let [flag, dir] = &args[..] {
+        match flag.as_str() {
+            "--measure" => return measure(Path::new(dir)),
+            "--inflate" => return inflate_only(Path::new(dir)),
+            _ => {}
+        }
     }
     let sizes: Vec<usize> = {
         let given: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
@@ -207,8 +227,8 @@ fn main() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/trail-bench");
     let exe = std::env::current_exe().unwrap();
     println!(
-        "{:>9} {:>6} {:>9} {:>8} {:>11} {:>9} {:>8} {:>7}",
-        "records", "files", "gz MB", "json MB", "wall s", "rec/s", "peak MB", "zcat s"
+        "{:>9} {:>6} {:>7} {:>8} {:>8} {:>9} {:>8} {:>9} {:>7}",
+        "records", "files", "gz MB", "json MB", "wall s", "rec/s", "peak MB", "gunzip s", "zcat s"
     );
     for n in sizes {
         let dir = corpus(&root, n);
@@ -250,14 +270,30 @@ fn main() {
                 / 1e6
         };
         let zcat = zcat_secs(&dir).min(zcat_secs(&dir));
+        let inflate = (0..3)
+            .map(|_| {
+                let out = Command::new(&exe)
+                    .arg("--inflate")
+                    .arg(&dir)
+                    .output()
+                    .unwrap();
+                let line = String::from_utf8(out.stdout).unwrap();
+                line.split_whitespace()
+                    .next()
+                    .unwrap()
+                    .parse::<f64>()
+                    .unwrap()
+            })
+            .fold(f64::INFINITY, f64::min);
         println!(
-            "{n:>9} {:>6} {:>9.1} {:>8.1} {:>11.3} {:>9.0} {:>8.1} {:>7.3}",
+            "{n:>9} {:>6} {:>7.1} {:>8.1} {:>8.3} {:>9.0} {:>8.1} {:>9.3} {:>7.3}",
             files.len(),
             gz_bytes as f64 / 1e6,
             json_mb,
             secs,
             records as f64 / secs,
             hwm as f64 / 1024.0,
+            inflate,
             zcat
         );
     }
