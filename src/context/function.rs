@@ -377,3 +377,54 @@ fn queue_arn_from_url(url: &str) -> Option<String> {
     }
     Some(format!("arn:aws:sqs:{region}:{account}:{name}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globals_merge_maps_append_lists_and_let_the_function_win() {
+        let global = TValue::parse(
+            "Timeout: 3\nLayers: [g1]\nEnvironment:\n  Variables: {A: g, B: g}\nTracing: Active\n",
+        )
+        .expect("globals");
+        let local = TValue::parse(
+            "Timeout: 30\nLayers: [f1]\nEnvironment:\n  Variables: {B: f, C: f}\nTracing: !Ref AWS::NoValue\n",
+        )
+        .expect("function");
+        let merged = merge_globals(&global, &local);
+        assert_eq!(merged.get("Timeout").map(|v| &v.node), Some(&Node::Int(30)));
+        let layers: Vec<&str> = merged
+            .get("Layers")
+            .and_then(TValue::as_list)
+            .map(|l| l.iter().filter_map(TValue::as_str).collect())
+            .unwrap_or_default();
+        assert_eq!(layers, ["g1", "f1"]);
+        let vars: Vec<(&str, &str)> = merged
+            .get("Environment")
+            .and_then(|e| e.get("Variables"))
+            .and_then(TValue::as_map)
+            .map(|m| {
+                m.iter()
+                    .map(|e| (e.key.as_str(), e.value.as_str().unwrap_or("")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(vars, [("A", "g"), ("B", "f"), ("C", "f")]);
+        assert_eq!(
+            merged.get("Tracing").map(|v| &v.node),
+            Some(&Node::Ref("AWS::NoValue".into()))
+        );
+    }
+
+    #[test]
+    fn queue_urls_become_arns() {
+        assert_eq!(
+            queue_arn_from_url("https://sqs.${AWS::Region}.amazonaws.com/${AWS::AccountId}/jobs")
+                .as_deref(),
+            Some("arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:jobs")
+        );
+        assert_eq!(queue_arn_from_url("arn:aws:sqs:r:a:jobs"), None);
+        assert_eq!(queue_arn_from_url("https://sqs.r.amazonaws.com/a/"), None);
+    }
+}
