@@ -140,6 +140,9 @@ pub struct TrailSourceArgs {
     pub athena_table: Option<String>,
 
     /// The Athena work group the query runs in.
+    ///
+    /// Its settings (engine version, result location, data-scanned limit)
+    /// apply to the query.
     #[arg(long = "athena-workgroup", value_name = "NAME")]
     pub athena_workgroup: Option<String>,
 
@@ -171,7 +174,10 @@ pub struct TrailSourceArgs {
     #[arg(long = "since", value_name = "TIME")]
     pub since: Option<String>,
 
-    /// End of the window (exclusive), same forms as --since. Default: now.
+    /// End of the window (exclusive), same forms as --since.
+    ///
+    /// Default: now. A duration counts back from now (`--until 7d` ends the
+    /// window a week ago).
     #[arg(long = "until", value_name = "TIME")]
     pub until: Option<String>,
 }
