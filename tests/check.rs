@@ -645,3 +645,43 @@ fn an_account_dump_is_checked_for_the_role_given() {
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("app-role"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_large_policy_gives_one_finding_per_problem_in_file_order() {
+    let statements: Vec<Value> = (0..300)
+        .map(|i| {
+            serde_json::json!({
+                "Sid": format!("S{i}"),
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "s3:Get*"],
+                "Resource": [
+                    format!("arn:aws:dynamodb:us-east-1:123456789012:table/t{i}"),
+                    format!("arn:aws:s3:::b{i}/*"),
+                ],
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("big.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&doc).expect("json")).expect("write");
+    let out = check_fixture(&path.display().to_string(), &["--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = v["findings"].as_array().expect("findings");
+    let count = |rule: &str| findings.iter().filter(|f| f["rule"] == rule).count();
+    // Per statement: GetItem unused, s3:Get* unused and a wildcard; plus the
+    // three needs the policy lacks.
+    assert_eq!(count("wildcard-action"), 300);
+    assert_eq!(count("unused-permission"), 600);
+    assert_eq!(count("missing-permission"), 3);
+    let policy_lines: Vec<u64> = findings
+        .iter()
+        .filter(|f| f["location"]["file"] != "tests/rules/app/handler.py")
+        .map(|f| f["location"]["line"].as_u64().unwrap_or_default())
+        .collect();
+    assert!(
+        policy_lines.windows(2).all(|w| w[0] <= w[1]),
+        "findings sorted by line"
+    );
+}

@@ -256,8 +256,14 @@ impl CheckContext {
     }
 
     /// The statement at `loc`, when it is one of the identity statements.
+    /// Rules that ask many times use [`CheckContext::statement_map`].
     pub fn statement_at(&self, loc: &Location) -> Option<&ParsedStatement> {
         self.statements().find(|s| &s.location == loc)
+    }
+
+    /// The identity statements by location, for repeated lookups.
+    pub fn statement_map(&self) -> BTreeMap<&Location, &ParsedStatement> {
+        self.statements().map(|s| (&s.location, s)).collect()
     }
 
     /// Location of an element of a statement: `suffix` is a pointer below
@@ -371,7 +377,7 @@ pub fn run(
             }
         }
     }
-    out.sort_by_key(Finding::sort_key);
+    out.sort_by_cached_key(Finding::sort_key);
     out.dedup();
     (out, ignored)
 }

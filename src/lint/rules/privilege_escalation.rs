@@ -130,6 +130,7 @@ pub const METHODS: &[(u8, &[&str])] = &[
 const SOME_RESOURCE: &str = "${AnyResource}";
 
 fn check(ctx: &CheckContext) -> Vec<Finding> {
+    let statements = ctx.statement_map();
     let exact = Evaluator::from_policy_set(&ctx.policies);
     let symbolic = Evaluator::from_policy_set(&ctx.policies).with_symbolic_placeholders(true);
     // Statement -> (method label, actions) found there.

@@ -58,6 +58,7 @@ pub const RULE: Rule = Rule {
 type Grant = (Location, Option<usize>);
 
 fn check(ctx: &CheckContext) -> Vec<Finding> {
+    let statements = ctx.statement_map();
     let mut groups: BTreeMap<Grant, BTreeSet<String>> = BTreeMap::new();
     for r in &ctx.diff.removed {
         if ctx.allowed_actions.contains(&r.action.to_ascii_lowercase()) {
@@ -65,7 +66,7 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
         }
         for loc in r.granted_by.iter() {
             let lower = r.action.to_ascii_lowercase();
-            match ctx.statement_at(loc) {
+            match statements.get(loc).copied() {
                 Some(st) if st.actions.negated => {
                     groups
                         .entry((loc.clone(), None))
@@ -98,7 +99,7 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
     }
     let mut out = Vec::new();
     for ((loc, index), actions) in groups {
-        let st = ctx.statement_at(&loc);
+        let st = statements.get(&loc).copied();
         let actions: Vec<String> = actions.into_iter().collect();
         let (location, written) = match (st, index) {
             (Some(st), Some(i)) => (
