@@ -492,29 +492,36 @@ struct StubAws {
 }
 
 impl StubAws {
-    fn start(answer: impl Fn(&Params) -> (u16, String) + Send + 'static) -> StubAws {
+    /// Each connection is served on its own thread, so concurrent requests
+    /// overlap as they would against AWS.
+    fn start(answer: impl Fn(&Params) -> (u16, String) + Send + Sync + 'static) -> StubAws {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let endpoint = format!("http://{}", listener.local_addr().expect("addr"));
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&requests);
+        let answer = Arc::new(answer);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
-                let Some(params) = read_form(&mut stream) else {
-                    continue;
-                };
-                let (status, body) = answer(&params);
-                seen.lock().expect("lock").push(params);
-                let content_type = if body.starts_with('{') {
-                    "application/json"
-                } else {
-                    "text/xml"
-                };
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(response.as_bytes());
+                let seen = Arc::clone(&seen);
+                let answer = Arc::clone(&answer);
+                std::thread::spawn(move || {
+                    let Some(params) = read_form(&mut stream) else {
+                        return;
+                    };
+                    let (status, body) = answer(&params);
+                    seen.lock().expect("lock").push(params);
+                    let content_type = if body.starts_with('{') {
+                        "application/json"
+                    } else {
+                        "text/xml"
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(response.as_bytes());
+                });
             }
         });
         StubAws { endpoint, requests }
@@ -918,4 +925,77 @@ fn documented_policy_allows_every_call() {
         );
     }
     assert!(!evaluator.decision("iam:PutRolePolicy", "*").is_allowed());
+}
+
+/// A role with many inline policies on a slow endpoint: the documents are
+/// fetched concurrently (well under one round trip each), and when two of
+/// them fail, the error reported is the first by name however the
+/// requests interleave.
+#[test]
+fn documents_are_fetched_concurrently_and_errors_are_deterministic() {
+    const POLICIES: usize = 24;
+    const DELAY: Duration = Duration::from_millis(100);
+    let stub = StubAws::start(|params| {
+        let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
+        let action = get("Action");
+        std::thread::sleep(DELAY);
+        match action {
+            "GetRole" => iam_ok(
+                action,
+                &format!(
+                    "<Role><Path>/</Path><RoleName>{0}</RoleName><RoleId>AROAX</RoleId><Arn>arn:aws:iam::123456789012:role/{0}</Arn><CreateDate>2024-01-01T00:00:00Z</CreateDate></Role>",
+                    get("RoleName")
+                ),
+            ),
+            "ListRolePolicies" => iam_ok(
+                action,
+                &format!(
+                    "<PolicyNames>{}</PolicyNames><IsTruncated>false</IsTruncated>",
+                    (0..POLICIES)
+                        .map(|i| format!("<member>p{i:02}</member>"))
+                        .collect::<String>()
+                ),
+            ),
+            "ListAttachedRolePolicies" => iam_ok(
+                action,
+                "<AttachedPolicies></AttachedPolicies><IsTruncated>false</IsTruncated>",
+            ),
+            "GetRolePolicy" => {
+                let name = get("PolicyName");
+                // The later-sorting failure answers first.
+                if get("RoleName") == "broken" && (name == "p03" || name == "p20") {
+                    if name == "p03" {
+                        std::thread::sleep(DELAY * 3);
+                    }
+                    return iam_error(403, "AccessDenied", &format!("denied {name}"));
+                }
+                iam_ok(
+                    action,
+                    &format!(
+                        "<RoleName>r</RoleName><PolicyName>{name}</PolicyName><PolicyDocument>{}</PolicyDocument>",
+                        encode(&stub_doc(&format!("s3:{name}")).to_string())
+                    ),
+                )
+            }
+            _ => iam_error(400, "InvalidAction", &format!("unexpected {params:?}")),
+        }
+    });
+    let aws = AwsClients::from_config(&test_config(&stub.endpoint)).expect("clients");
+    let started = Instant::now();
+    let role = aws.role("many").expect("role");
+    let elapsed = started.elapsed();
+    assert_eq!(role.inline.len(), POLICIES);
+    let names: Vec<String> = role.inline.iter().map(|(n, _)| n.clone()).collect();
+    let expected: Vec<String> = (0..POLICIES).map(|i| format!("p{i:02}")).collect();
+    assert_eq!(names, expected);
+    assert_eq!(role.inline[7].1, stub_doc("s3:p07"));
+    // Sequentially this is 3 + 24 round trips (2.7 s); concurrently 3 + 3.
+    assert!(elapsed < DELAY * 15, "took {elapsed:?}");
+
+    let err = aws.role("broken").expect_err("two denied");
+    assert!(
+        err.to_string()
+            .starts_with("AWS denied iam:GetRolePolicy on inline policy `p03`"),
+        "{err}"
+    );
 }

@@ -2,6 +2,8 @@
 //! version of each attached managed policy, and its permission boundary,
 //! as parsed JSON documents.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use aws_sdk_iam::Client;
 
 use super::error::{AwsError, Call, classify};
@@ -118,7 +120,7 @@ pub(crate) async fn fetch_role(client: &Client, name_or_arn: &str) -> Result<Rol
     };
 
     let call = Call::about("iam:ListRolePolicies", "role", name);
-    let mut names: Vec<String> = client
+    let names: Vec<String> = client
         .list_role_policies()
         .role_name(name)
         .into_paginator()
@@ -127,21 +129,6 @@ pub(crate) async fn fetch_role(client: &Client, name_or_arn: &str) -> Result<Rol
         .try_collect()
         .await
         .map_err(|e| classify(e, &call))?;
-    names.sort();
-    for policy_name in names {
-        let call = Call::about("iam:GetRolePolicy", "inline policy", &policy_name);
-        let out = client
-            .get_role_policy()
-            .role_name(name)
-            .policy_name(&policy_name)
-            .send()
-            .await
-            .map_err(|e| classify(e, &call))?;
-        let origin = format!("inline:{policy_name}");
-        let document = parse_policy_document(out.policy_document(), &origin)?;
-        info.inline.push((policy_name, document));
-    }
-
     let call = Call::about("iam:ListAttachedRolePolicies", "role", name);
     let attached = client
         .list_attached_role_policies()
@@ -160,18 +147,101 @@ pub(crate) async fn fetch_role(client: &Client, name_or_arn: &str) -> Result<Rol
         })?;
         arns.push(arn.to_string());
     }
-    arns.sort();
-    arns.dedup();
-    for arn in arns {
-        let document = fetch_managed_policy(client, &arn).await?;
-        info.attached.push((arn, document));
+    let mut wanted: BTreeSet<Document> = names.into_iter().map(Document::Inline).collect();
+    wanted.extend(arns.iter().cloned().map(Document::Managed));
+    wanted.extend(boundary_arn.iter().cloned().map(Document::Managed));
+    let mut documents = fetch_documents(client, name, wanted).await?;
+    for (document, value) in &documents {
+        match document {
+            Document::Inline(policy_name) => info.inline.push((policy_name.clone(), value.clone())),
+            Document::Managed(arn) if arns.contains(arn) => {
+                info.attached.push((arn.clone(), value.clone()))
+            }
+            Document::Managed(_) => {}
+        }
     }
-
-    if let Some(arn) = boundary_arn {
-        let document = fetch_managed_policy(client, &arn).await?;
-        info.boundary = Some((arn, document));
+    if let Some(arn) = boundary_arn
+        && let Some(value) = documents.remove(&Document::Managed(arn.clone()))
+    {
+        info.boundary = Some((arn, value));
     }
     Ok(info)
+}
+
+/// How many policy documents are fetched at once: a role with dozens of
+/// policies reads in a few round trips, while staying well under IAM's
+/// request rate quotas.
+const CONCURRENT_REQUESTS: usize = 8;
+
+/// One policy document a role refers to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Document {
+    Inline(String),
+    Managed(String),
+}
+
+/// Fetches `wanted` concurrently. Every request runs to its end, and the
+/// error reported is the first in sorted order, so which one the user sees
+/// does not depend on which request happened to finish first.
+async fn fetch_documents(
+    client: &Client,
+    role: &str,
+    wanted: BTreeSet<Document>,
+) -> Result<BTreeMap<Document, serde_json::Value>, AwsError> {
+    let mut pending = wanted.into_iter();
+    let mut running = tokio::task::JoinSet::new();
+    let mut results = BTreeMap::new();
+    loop {
+        while running.len() < CONCURRENT_REQUESTS {
+            let Some(document) = pending.next() else {
+                break;
+            };
+            let client = client.clone();
+            let role = role.to_string();
+            running.spawn(async move {
+                let result = match &document {
+                    Document::Inline(policy_name) => {
+                        fetch_inline_policy(&client, &role, policy_name).await
+                    }
+                    Document::Managed(arn) => fetch_managed_policy(&client, arn).await,
+                };
+                (document, result)
+            });
+        }
+        match running.join_next().await {
+            None => break,
+            Some(Ok((document, result))) => {
+                results.insert(document, result);
+            }
+            Some(Err(failed)) => {
+                return Err(AwsError::Other {
+                    call: format!("reading the policies of role `{role}`"),
+                    detail: failed.to_string(),
+                });
+            }
+        }
+    }
+    let mut documents = BTreeMap::new();
+    for (document, result) in results {
+        documents.insert(document, result?);
+    }
+    Ok(documents)
+}
+
+async fn fetch_inline_policy(
+    client: &Client,
+    role: &str,
+    policy_name: &str,
+) -> Result<serde_json::Value, AwsError> {
+    let call = Call::about("iam:GetRolePolicy", "inline policy", policy_name);
+    let out = client
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(policy_name)
+        .send()
+        .await
+        .map_err(|e| classify(e, &call))?;
+    parse_policy_document(out.policy_document(), &format!("inline:{policy_name}"))
 }
 
 /// The document of a managed policy's default version: GetPolicy names the
