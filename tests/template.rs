@@ -1313,3 +1313,34 @@ fn msk_event_source_and_sns_dead_letter_topic() {
         json!("sns:Publish")
     );
 }
+
+#[test]
+fn policy_document_given_as_a_json_string() {
+    let t = inline(concat!(
+        "Resources:\n",
+        "  R:\n",
+        "    Type: AWS::IAM::Role\n",
+        "    Properties:\n",
+        "      Policies:\n",
+        "        - PolicyName: as-text\n",
+        "          PolicyDocument: '{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]}'\n",
+        "        - PolicyName: not-json\n",
+        "          PolicyDocument: 'Allow everything'\n",
+        "  F:\n",
+        "    Type: AWS::Lambda::Function\n",
+        "    Properties:\n",
+        "      Handler: a.b\n",
+        "      Role: !GetAtt R.Arn\n",
+    ));
+    let f = &t.functions[0];
+    assert_eq!(
+        document(f, "/as-text"),
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    );
+    assert_eq!(
+        f.current_policy.warnings,
+        [
+            "inline.yaml:9: R/Policies[1]/not-json: a policy document should be a mapping, found text"
+        ]
+    );
+}

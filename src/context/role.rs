@@ -180,6 +180,14 @@ impl Reader<'_, '_> {
     fn document(&mut self, origin: String, v: &TValue, line: usize) {
         match self.r.resolve(v) {
             Some(doc @ Value::Object(_)) => self.push(origin, line, doc),
+            // CloudFormation also takes a policy document as a JSON string.
+            Some(Value::String(json))
+                if serde_json::from_str::<Value>(&json).is_ok_and(|d| d.is_object()) =>
+            {
+                if let Ok(doc) = serde_json::from_str::<Value>(&json) {
+                    self.push(origin, line, doc);
+                }
+            }
             Some(other) => {
                 let kind = match other {
                     Value::Array(_) => "a list",
