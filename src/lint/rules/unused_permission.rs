@@ -104,7 +104,7 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
         let (location, written) = match (st, index) {
             (Some(st), Some(i)) => (
                 ctx.locate(&loc, "/Action", Some((i, st.actions.patterns.len()))),
-                st.actions.patterns[i].clone(),
+                st.actions.patterns.get(i).cloned().unwrap_or_default(),
             ),
             (Some(_), None) => (ctx.locate(&loc, "/NotAction", None), "NotAction".into()),
             (None, _) => (ctx.locate(&loc, "", None), "this statement".into()),
