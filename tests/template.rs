@@ -1344,3 +1344,33 @@ fn policy_document_given_as_a_json_string() {
         ]
     );
 }
+
+#[test]
+fn sam_connectors_are_named_not_silently_skipped() {
+    let t = inline(concat!(
+        "Transform: AWS::Serverless-2016-10-31\n",
+        "Resources:\n",
+        "  T:\n",
+        "    Type: AWS::DynamoDB::Table\n",
+        "  F:\n",
+        "    Type: AWS::Serverless::Function\n",
+        "    Properties:\n",
+        "      Handler: a.b\n",
+        "      Connectors:\n",
+        "        Writes:\n",
+        "          Properties: {Destination: {Id: T}, Permissions: [Write]}\n",
+        "  C:\n",
+        "    Type: AWS::Serverless::Connector\n",
+        "    Properties:\n",
+        "      Source: {Id: F}\n",
+        "      Destination: {Id: T}\n",
+        "      Permissions: [Read]\n",
+    ));
+    assert_eq!(
+        t.functions[0].current_policy.warnings,
+        [
+            "inline.yaml:9: `F` has embedded `Connectors`; the permissions they grant are not read",
+            "inline.yaml:12: connector `C` grants `F` permissions that are not read",
+        ]
+    );
+}

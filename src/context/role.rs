@@ -63,6 +63,7 @@ pub fn current_policy(
                 reader.sam_policies(&base, &p.value, p.line);
             }
             reader.sam_attached(&base, f);
+            reader.connectors(id, props);
             if let Some(b) = props.entry("PermissionsBoundary") {
                 let origin = format!("{base}/PermissionsBoundary");
                 reader.boundary(&origin, &b.value, b.line);
@@ -404,6 +405,39 @@ impl Reader<'_, '_> {
                 "Statement": [{"Effect": "Allow", "Action": action, "Resource": dlq.target}],
             });
             self.push(format!("{base}/SAM:DeadLetterQueue"), dlq.line, doc);
+        }
+    }
+
+    /// SAM connectors add policies to the function's role that depend on
+    /// the connector's source and destination types; they are not expanded,
+    /// so say so rather than under-count the current policy.
+    fn connectors(&mut self, fn_id: &str, props: &TValue) {
+        if let Some(c) = props.entry("Connectors") {
+            self.warn(
+                c.line,
+                format!(
+                    "`{fn_id}` has embedded `Connectors`; the permissions they grant are not read"
+                ),
+            );
+        }
+        let t = self.r.t;
+        for res in t.resources.values() {
+            if res.kind != "AWS::Serverless::Connector" {
+                continue;
+            }
+            let source = res
+                .prop("Source")
+                .and_then(|s| s.get("Id"))
+                .and_then(TValue::as_str);
+            if source == Some(fn_id) {
+                self.warn(
+                    res.line,
+                    format!(
+                        "connector `{}` grants `{fn_id}` permissions that are not read",
+                        res.id
+                    ),
+                );
+            }
         }
     }
 
