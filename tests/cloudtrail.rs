@@ -937,3 +937,29 @@ fn fields_of_unexpected_types_read_as_absent() {
     assert_eq!(ev.stats.skipped_other_roles, 1);
     assert_eq!(ev.stats.records, 5);
 }
+
+#[test]
+fn invalid_utf8_stops_the_file_at_that_record_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = record(
+        "2024-05-01T00:00:00Z",
+        "monitoring.amazonaws.com",
+        "PutMetricData",
+        "worker",
+        json!({}),
+    );
+    let mut bytes = format!("{{\"Records\":[{good},").into_bytes();
+    bytes.extend_from_slice(b"{\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"Get\xff\"}]}");
+    std::fs::write(dir.path().join("bad-utf8.json"), bytes).unwrap();
+    let mut args = files_args("trail", "worker");
+    args.trail_logs = vec![dir.path().to_path_buf()];
+    let ev = collect(&args).unwrap().unwrap();
+    assert!(ev.needs.needs.contains_key("cloudwatch:PutMetricData"));
+    assert_eq!(ev.stats.errors.len(), 1);
+    assert_eq!(ev.stats.errors[0].record, Some(1));
+    assert!(
+        ev.stats.errors[0].message.contains("invalid"),
+        "{:?}",
+        ev.stats.errors
+    );
+}

@@ -365,14 +365,24 @@ pub fn read_log_file<'de, S: RecordSink<'de>>(
 ) -> Result<usize, LogFileError> {
     let mut count = 0usize;
     let mut found = false;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let res = FileSeed {
+    let seed = FileSeed {
         sink,
         count: &mut count,
         found: &mut found,
-    }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
+    };
+    // One UTF-8 check of the whole file is several times cheaper than
+    // serde_json checking every string it borrows; invalid files take the
+    // byte path, which reports where the bad byte is.
+    let res = match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            seed.deserialize(&mut de).and_then(|()| de.end())
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            seed.deserialize(&mut de).and_then(|()| de.end())
+        }
+    };
     match res {
         Err(e) => Err(LogFileError::Json {
             records: count,
