@@ -32,15 +32,23 @@ pub trait IamSource {
 
 /// The role name IAM's `RoleName` parameter wants: the last path segment of
 /// a role ARN (`arn:aws:iam::123456789012:role/service-role/app` is `app`),
-/// or the input itself when it is already a name.
+/// the role of an assumed-role session ARN as CloudTrail shows it
+/// (`arn:aws:sts::123456789012:assumed-role/app/session` is `app`), or the
+/// input itself when it is already a name.
 pub fn role_name(name_or_arn: &str) -> &str {
-    match name_or_arn.strip_prefix("arn:") {
-        Some(rest) => match rest.split_once(":role/") {
-            Some((_, path_and_name)) => path_and_name.rsplit('/').next().unwrap_or(path_and_name),
-            None => name_or_arn,
-        },
-        None => name_or_arn,
+    let Some(rest) = name_or_arn.strip_prefix("arn:") else {
+        return name_or_arn;
+    };
+    if let Some((_, path_and_name)) = rest.split_once(":role/") {
+        return path_and_name.rsplit('/').next().unwrap_or(path_and_name);
     }
+    if let Some((_, role_and_session)) = rest.split_once(":assumed-role/") {
+        return role_and_session
+            .split('/')
+            .next()
+            .unwrap_or(role_and_session);
+    }
+    name_or_arn
 }
 
 /// Parses a policy document as IAM returns it. IAM URL-encodes documents
@@ -292,6 +300,14 @@ mod tests {
             "app"
         );
         assert_eq!(role_name("arn:aws-cn:iam::123456789012:role/x"), "x");
+        assert_eq!(
+            role_name("arn:aws:sts::123456789012:assumed-role/app/orders-api"),
+            "app"
+        );
+        assert_eq!(
+            role_name("arn:aws:iam::123456789012:user/u"),
+            "arn:aws:iam::123456789012:user/u"
+        );
     }
 
     #[test]
