@@ -885,6 +885,11 @@ fn text_output_shows_arn_access_level_and_reason() {
     assert!(text.contains("s3:ListBucket  [List]"), "{text}");
     assert!(text.contains(BUCKET_ARN), "{text}");
     assert!(text.contains("override: "), "{text}");
+    // A waiter stands for the operation it polls.
+    let out = tighten(&["lookup", "s3", "object_exists", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["operation"], "HeadObject");
+    assert!(actions_of(&v).contains(&("s3:GetObject".to_string(), false)));
     // Botocore operation names are accepted too (CloudTrail's spelling).
     let out = tighten(&["lookup", "s3", "ListObjectsV2", "--format", "json"]);
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");

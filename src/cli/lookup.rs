@@ -32,8 +32,9 @@ pub struct LookupArgs {
     /// boto3 method name (`list_objects_v2`, `upload_file`).
     ///
     /// A client method, one of boto3's injected helpers (`upload_file`,
-    /// `copy`, `generate_presigned_url`, `batch_writer`), or a botocore
-    /// operation name as CloudTrail logs it (`ListObjectsV2`).
+    /// `copy`, `generate_presigned_url`, `batch_writer`), a waiter name
+    /// (`object_exists`: the operation it polls), or a botocore operation
+    /// name as CloudTrail logs it (`ListObjectsV2`).
     #[arg(value_name = "METHOD", required_unless_present = "stats")]
     pub method: Option<String>,
 
@@ -105,13 +106,20 @@ fn find_service<'t>(t: &'t Table, name: &str) -> anyhow::Result<&'t Service> {
 }
 
 fn find_operation<'s>(svc: &'s Service, method: &str) -> anyhow::Result<&'s Operation> {
+    // A waiter name (`object_exists`) stands for the operation it polls.
     if let Some(op) = svc
         .operation_by_method(method)
         .or_else(|| svc.operation(method))
+        .or_else(|| svc.waiter(method))
     {
         return Ok(op);
     }
-    let hints: Vec<String> = closest(method, svc.operations().iter().map(|o| o.method.as_str()))
+    let known = svc
+        .operations()
+        .iter()
+        .map(|o| o.method.as_str())
+        .chain(svc.waiter_names());
+    let hints: Vec<String> = closest(method, known)
         .into_iter()
         .map(str::to_string)
         .collect();
