@@ -1374,3 +1374,37 @@ fn sam_connectors_are_named_not_silently_skipped() {
         ]
     );
 }
+
+#[test]
+fn dead_letter_topic_without_a_name_is_still_a_topic() {
+    let t = inline(concat!(
+        "Resources:\n",
+        "  Failures:\n",
+        "    Type: AWS::SNS::Topic\n",
+        "  F:\n",
+        "    Type: AWS::Lambda::Function\n",
+        "    Properties:\n",
+        "      Handler: a.b\n",
+        "      Role: arn:aws:iam::111122223333:role/external\n",
+        "      DeadLetterConfig:\n",
+        "        TargetArn: !Ref Failures\n",
+    ));
+    let f = &t.functions[0];
+    let dlq = f.dead_letter.as_ref().expect("dead letter");
+    assert_eq!(
+        (dlq.target.as_str(), dlq.topic, dlq.line),
+        ("${Failures}", true, 9)
+    );
+    assert_eq!(
+        platform(f).get("sns:Publish"),
+        Some(&BTreeSet::from(["${Failures}".to_string()]))
+    );
+    assert!(!platform(f).contains_key("sqs:SendMessage"));
+    // The role lives outside the template: named, not guessed.
+    assert_eq!(
+        f.current_policy.warnings,
+        [
+            "inline.yaml:8: `F` uses role `arn:aws:iam::111122223333:role/external` defined outside this template; read it from IAM to get its current policy"
+        ]
+    );
+}

@@ -130,25 +130,7 @@ fn read_function(
             None => format!("/aws/lambda/${{{id}}}"),
         });
 
-    let dead_letter = if sam {
-        props.entry("DeadLetterQueue").and_then(|e| {
-            let target = e.value.get("TargetArn")?;
-            r.resolve_text(target, "DeadLetterQueue.TargetArn")
-                .map(|target| DeadLetter {
-                    target,
-                    line: e.line,
-                })
-        })
-    } else {
-        props.entry("DeadLetterConfig").and_then(|e| {
-            let target = e.value.get("TargetArn")?;
-            r.resolve_text(target, "DeadLetterConfig.TargetArn")
-                .map(|target| DeadLetter {
-                    target,
-                    line: e.line,
-                })
-        })
-    };
+    let dead_letter = dead_letter(r, &props, sam);
 
     let mut event_sources = if sam {
         sam_events(r, &props)
@@ -185,6 +167,36 @@ fn read_function(
     };
     ctx.current_policy = role::current_policy(r, &ctx, &props, sam);
     ctx
+}
+
+/// SAM `DeadLetterQueue {Type, TargetArn}` / Lambda `DeadLetterConfig
+/// {TargetArn}`. A topic is told by SAM's `Type`, else by the target: an SNS
+/// ARN or a template `AWS::SNS::Topic`.
+fn dead_letter(r: &mut Resolver, props: &TValue, sam: bool) -> Option<DeadLetter> {
+    let (key, field) = if sam {
+        ("DeadLetterQueue", "DeadLetterQueue.TargetArn")
+    } else {
+        ("DeadLetterConfig", "DeadLetterConfig.TargetArn")
+    };
+    let e = props.entry(key)?;
+    let target_value = e.value.get("TargetArn")?;
+    let target = r.resolve_text(target_value, field)?;
+    let declared = e
+        .value
+        .get("Type")
+        .and_then(|t| r.resolve_text(t, "DeadLetterQueue.Type"));
+    let in_template = referenced_resource(target_value)
+        .and_then(|id| r.t.resources.get(id))
+        .map(|res| res.kind.as_str());
+    let topic = match declared.as_deref() {
+        Some(t) => t.eq_ignore_ascii_case("SNS"),
+        None => target.starts_with("arn:aws:sns:") || in_template == Some("AWS::SNS::Topic"),
+    };
+    Some(DeadLetter {
+        target,
+        line: e.line,
+        topic,
+    })
 }
 
 /// `CodeUri: path` / `Code: {S3Bucket, S3Key}`; inline code has no location.

@@ -126,6 +126,8 @@ pub struct EventSource {
 pub struct DeadLetter {
     pub target: String,
     pub line: usize,
+    /// An SNS topic (`sns:Publish`) rather than an SQS queue (`sqs:SendMessage`).
+    pub topic: bool,
 }
 
 /// One Lambda function of a template and everything the template says

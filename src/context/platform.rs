@@ -225,7 +225,7 @@ impl FunctionContext {
             }
         }
         if let Some(dlq) = &self.dead_letter {
-            let action = if dlq.target.starts_with("arn:aws:sns:") {
+            let action = if dlq.topic {
                 "sns:Publish"
             } else {
                 "sqs:SendMessage"

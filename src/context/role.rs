@@ -395,7 +395,7 @@ impl Reader<'_, '_> {
             );
         }
         if let Some(dlq) = &f.dead_letter {
-            let action = if dlq.target.starts_with("arn:aws:sns:") {
+            let action = if dlq.topic {
                 "sns:Publish"
             } else {
                 "sqs:SendMessage"
