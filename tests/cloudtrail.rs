@@ -123,6 +123,14 @@ fn log_tree_gives_exact_actions_and_resources() {
     .map(|(a, r)| (a.to_string(), r))
     .collect();
     assert_eq!(needs(&ev), expected);
+    let table = tighten::actionmap::table();
+    for n in ev.needs.iter().chain(&ev.denied) {
+        assert!(
+            table.is_known_action(&n.action),
+            "{} is not an IAM action",
+            n.action
+        );
+    }
 
     // Two calls a day apart, merged with their first and last time.
     assert_eq!(
