@@ -763,6 +763,20 @@ fn access_denied_and_throttling_are_one_line_each() {
             .starts_with("AWS throttled sts:GetCallerIdentity"),
         "{err}"
     );
+
+    // A module driving its own SDK client gets the same classification.
+    let config = test_config(&stub.endpoint);
+    let sts = aws_sdk_sts::Client::new(&config);
+    let err = tighten::aws::block_on(sts.get_caller_identity().send())
+        .expect("runtime")
+        .map_err(|e| tighten::aws::from_sdk_error(e, "sts:GetCallerIdentity"))
+        .expect_err("throttled");
+    assert!(matches!(err, AwsError::Throttled { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("AWS throttled sts:GetCallerIdentity: Rate exceeded"),
+        "{err}"
+    );
 }
 
 #[test]

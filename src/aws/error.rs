@@ -137,6 +137,17 @@ const THROTTLING_CODES: &[&str] = &[
     "SlowDown",
 ];
 
+/// The one-line `AwsError` for an SDK error from `operation` (an IAM-style
+/// name such as `cloudtrail:LookupEvents`), for other modules that drive
+/// their own SDK clients (CloudTrail, Athena) and want the same messages.
+pub fn from_sdk_error<E, R>(err: SdkError<E, R>, operation: &'static str) -> AwsError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    classify(err, &Call::new(operation))
+}
+
 /// Turns an SDK error into the one-line `AwsError` the user sees.
 pub(crate) fn classify<E, R>(err: SdkError<E, R>, call: &Call<'_>) -> AwsError
 where

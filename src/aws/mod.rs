@@ -17,7 +17,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
-pub use error::AwsError;
+pub use error::{AwsError, from_sdk_error};
 pub use iam::{IamSource, RoleInfo, parse_policy_document, role_name};
 pub use lambda::{FunctionConfig, LambdaSource};
 pub use sts::StsSource;
