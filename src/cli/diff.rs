@@ -267,13 +267,12 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
                 opts.handler = config.handler.clone();
             }
             deployed_name = Some(config.name.clone());
-            if args.template.is_none() {
-                if config.tracing_active || config.in_vpc {
+            if args.template.is_none()
+                && (config.tracing_active || config.in_vpc) {
                     warnings.push(format!(
                         "{name}: X-Ray tracing or VPC access is on; give --template to include those platform needs"
                     ));
                 }
-            }
             (cp, account)
         } else {
             let role = args.role.as_deref().unwrap_or_default();

@@ -464,11 +464,10 @@ impl<'m> Interp<'m> {
             _ => {}
         }
         if let Some(b) = base {
-            if let Some(&mid) = self.by_name.get(b) {
-                if let Some(v) = self.scopes[mid].vars.get(name) {
+            if let Some(&mid) = self.by_name.get(b)
+                && let Some(v) = self.scopes[mid].vars.get(name) {
                     return v.clone();
                 }
-            }
             let sub = if b.is_empty() { name.to_string() } else { format!("{b}.{name}") };
             if self.by_name.contains_key(&sub) {
                 return one(Value::Module(sub));
@@ -988,11 +987,10 @@ impl<'m> Interp<'m> {
             for a in args.iter().chain(kwargs.values()) {
                 for v in a {
                     match v {
-                        Value::Func(id) | Value::Method(_, id) => {
-                            if self.reached.insert(*id) {
+                        Value::Func(id) | Value::Method(_, id)
+                            if self.reached.insert(*id) => {
                                 self.changed = true;
                             }
-                        }
                         _ => {}
                     }
                 }
@@ -1282,7 +1280,7 @@ impl<'m> Interp<'m> {
         let Some(def) = self.res_def(&sdk.svc, rtype) else {
             return one(Value::SdkMethod(Box::new(o.clone()), name.into()));
         };
-        let idents = ident_names(&def);
+        let idents = ident_names(def);
         // Identifiers are plain attributes.
         if let Some(idents) = def.get("identifiers").and_then(|v| v.as_array()) {
             for (i, idn) in idents.iter().enumerate() {
@@ -1316,7 +1314,7 @@ impl<'m> Interp<'m> {
         // Anything else is a shape attribute: boto3 loads the resource lazily
         // with its `load` request on first access.
         if let Some(op) = def.get("load").and_then(|l| l.get("request")).and_then(|r| r.get("operation")).and_then(|v| v.as_str()) {
-            let a = self.request_params(&def, "load", &idents, ids, &BTreeMap::new());
+            let a = self.request_params(def, "load", &idents, ids, &BTreeMap::new());
             self.record(sdk, OpRef::Operation(op.to_string()), format!("{rtype}.{name} (lazy load)"), a, line);
         }
         unknown()
@@ -1369,7 +1367,7 @@ impl<'m> Interp<'m> {
             }
             return unknown();
         };
-        let idents = ident_names(&def);
+        let idents = ident_names(def);
         let label = if rtype.is_empty() { sdk.svc.clone() } else { rtype.to_string() };
         // boto3's injected transfer and batch helpers.
         let helper = match (rtype, name) {
@@ -1399,7 +1397,7 @@ impl<'m> Interp<'m> {
         }
         if name == "load" || name == "reload" {
             if let Some(op) = def.get("load").and_then(|l| l.get("request")).and_then(|r| r.get("operation")).and_then(|v| v.as_str()) {
-                let a = self.request_params(&def, "load", &idents, ids, kwargs);
+                let a = self.request_params(def, "load", &idents, ids, kwargs);
                 self.record(sdk, OpRef::Operation(op.to_string()), format!("{label}.{name}"), a, line);
             }
             return unknown();
@@ -1407,10 +1405,10 @@ impl<'m> Interp<'m> {
         // boto3 hangs every resource type off the service resource as a
         // constructor taking the type's identifiers: `s3.Object(b, k)`.
         if rtype.is_empty()
-            && find_key(&def, "has", name).is_none()
+            && find_key(def, "has", name).is_none()
             && let Some(ty) = self.resource_type_named(&sdk.svc, name)
         {
-            let child = self.res_def(&sdk.svc, &ty).map(|d| ident_names(&d)).unwrap_or_default();
+            let child = self.res_def(&sdk.svc, &ty).map(|d| ident_names(d)).unwrap_or_default();
             let mut new_ids = Vec::new();
             for (i, n) in child.iter().enumerate() {
                 let v = args
@@ -1423,12 +1421,12 @@ impl<'m> Interp<'m> {
             return one(Value::Res(sdk.clone(), ty, new_ids));
         }
         // Sub-resources: `dynamodb.Table(name)`, `bucket.Object(key)`.
-        if let Some((_, has)) = find_key(&def, "has", name) {
+        if let Some((_, has)) = find_key(def, "has", name) {
             let Some(r) = has.get("resource") else { return unknown() };
             let ty = r.get("type").and_then(|v| v.as_str()).unwrap_or("").to_string();
             let mut new_ids = Vec::new();
             let mut inputs = args.iter();
-            let child_idents = self.res_def(&sdk.svc, &ty).map(|d| ident_names(&d)).unwrap_or_default();
+            let child_idents = self.res_def(&sdk.svc, &ty).map(|d| ident_names(d)).unwrap_or_default();
             for (i, idn) in r.get("identifiers").and_then(|v| v.as_array()).cloned().unwrap_or_default().iter().enumerate() {
                 let v = match idn.get("source").and_then(|v| v.as_str()) {
                     Some("identifier") => {
@@ -1450,9 +1448,9 @@ impl<'m> Interp<'m> {
             return one(Value::Res(sdk.clone(), ty, new_ids));
         }
         // Actions: `table.put_item(...)`, `obj.get()`, `sqs.get_queue_by_name(...)`.
-        if let Some((aname, action)) = find_key(&def, "actions", name) {
+        if let Some((aname, action)) = find_key(def, "actions", name) {
             let req = action.get("request").cloned().unwrap_or(Json::Null);
-            let op = req.get("operation").and_then(|v| v.as_str()).unwrap_or(&aname).to_string();
+            let op = req.get("operation").and_then(|v| v.as_str()).unwrap_or(aname).to_string();
             let a = self.request_params(&req, "request", &idents, ids, kwargs);
             self.record(sdk, OpRef::Operation(op.clone()), format!("{label}.{name}"), a.clone(), line);
             if let Some(r) = action.get("resource") {
@@ -1482,7 +1480,7 @@ impl<'m> Interp<'m> {
         }
         // Resource waiters: `bucket.wait_until_exists()`.
         if let Some(rest) = name.strip_prefix("wait_until_")
-            && let Some((_, w)) = find_key(&def, "waiters", rest)
+            && let Some((_, w)) = find_key(def, "waiters", rest)
         {
             if let Some(wn) = w.get("waiterName").and_then(|v| v.as_str()) {
                 let mut a = kwargs.clone();
@@ -1504,7 +1502,7 @@ impl<'m> Interp<'m> {
     fn collection_fetch(&mut self, coll: &Value, line: usize) -> ValSet {
         let Value::Coll(sdk, rtype, name, ids, filt) = coll else { return unknown() };
         let Some(def) = self.res_def(&sdk.svc, rtype) else { return unknown() };
-        let idents = ident_names(&def);
+        let idents = ident_names(def);
         let Some(c) = def.get("hasMany").and_then(|v| v.get(name)).cloned() else { return unknown() };
         let req = c.get("request").cloned().unwrap_or(Json::Null);
         let mut items = ValSet::new();
@@ -1548,8 +1546,8 @@ impl<'m> Interp<'m> {
             if let Value::Res(s, ty, item_ids) = it
                 && let Some(def) = self.res_def(&s.svc, &ty)
             {
-                let idents = ident_names(&def);
-                if let Some((_, ba)) = find_key(&def, "batchActions", name) {
+                let idents = ident_names(def);
+                if let Some((_, ba)) = find_key(def, "batchActions", name) {
                     let req = ba.get("request").cloned().unwrap_or(Json::Null);
                     if let Some(op) = req.get("operation").and_then(|v| v.as_str()) {
                         let mut a = self.request_params(&req, "request", &idents, &item_ids, &BTreeMap::new());

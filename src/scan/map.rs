@@ -293,7 +293,15 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
         ("execute-api", _) => &[],
         _ => &[],
     };
-    if !special.is_empty() {
+    if prefix == "kms" {
+        // Only key arguments name a KMS key: an S3 `Key` is an object key,
+        // and the implicit KMS needs of other services name no key at all.
+        names = special
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["SSEKMSKeyId", "KmsKeyId", "KMSKeyId"].iter().map(|s| s.to_string()))
+            .collect();
+    } else if !special.is_empty() {
         names = special.iter().map(|s| s.to_string()).chain(names).collect();
     }
     if prefix == "execute-api" {
