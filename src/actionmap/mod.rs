@@ -51,6 +51,61 @@ pub struct ActionSpec {
     pub via: Via,
 }
 
+/// The parsed form of [`ActionSpec::if_arg`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArgCondition<'a> {
+    /// The argument is present and not false (`VersionId`, `WithDecryption`).
+    Present(&'a str),
+    /// Some item of a list argument has this key (`TransactItems[].Put`).
+    ItemKind { list: &'a str, kind: &'a str },
+    /// A string argument, or that key of some item of a list argument,
+    /// starts with `keyword`, case-insensitively, after leading whitespace
+    /// (PartiQL `Statement:SELECT`, `Statements[].Statement:INSERT`).
+    StartsWith {
+        list: Option<&'a str>,
+        arg: &'a str,
+        keyword: &'a str,
+    },
+}
+
+impl ArgCondition<'_> {
+    /// Whether a statement-like string value satisfies a `StartsWith`
+    /// condition's keyword (`"  select * from t"` starts with `SELECT`).
+    pub fn keyword_matches(keyword: &str, value: &str) -> bool {
+        let v = value.trim_start();
+        v.len() >= keyword.len()
+            && v.as_bytes()[..keyword.len()].eq_ignore_ascii_case(keyword.as_bytes())
+            && v[keyword.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !c.is_ascii_alphanumeric())
+    }
+}
+
+impl ActionSpec {
+    /// [`ActionSpec::if_arg`], parsed.
+    pub fn if_condition(&self) -> Option<ArgCondition<'_>> {
+        let cond = self.if_arg.as_deref()?;
+        let (path, keyword) = match cond.split_once(':') {
+            Some((p, k)) => (p, Some(k)),
+            None => (cond, None),
+        };
+        let (list, inner) = match path.split_once("[].") {
+            Some((l, i)) => (Some(l), i),
+            None => (None, path),
+        };
+        Some(match (keyword, list) {
+            (Some(keyword), list) => ArgCondition::StartsWith {
+                list,
+                arg: inner,
+                keyword,
+            },
+            (None, Some(list)) => ArgCondition::ItemKind { list, kind: inner },
+            (None, None) => ArgCondition::Present(inner),
+        })
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Mapping {
     Actions(Vec<ActionSpec>),
@@ -427,6 +482,60 @@ mod tests {
             Some(Mapping::Actions(specs)) => specs.iter().map(|s| s.action.clone()).collect(),
             other => panic!("{service}.{method}: {other:?}"),
         }
+    }
+
+    #[test]
+    fn if_arg_forms_parse() {
+        let specs = |svc: &str, m: &str| match &table()
+            .service(svc)
+            .unwrap()
+            .operation_by_method(m)
+            .unwrap()
+            .mapping
+        {
+            Mapping::Actions(s) => s.clone(),
+            other => panic!("{other:?}"),
+        };
+        let get = specs("s3", "get_object");
+        assert_eq!(
+            get[1].if_condition(),
+            Some(ArgCondition::Present("VersionId"))
+        );
+        assert_eq!(get[0].if_condition(), None);
+        let tx = specs("dynamodb", "transact_write_items");
+        assert_eq!(
+            tx[0].if_condition(),
+            Some(ArgCondition::ItemKind {
+                list: "TransactItems",
+                kind: "Put"
+            })
+        );
+        let stmt = specs("dynamodb", "execute_statement");
+        assert_eq!(
+            stmt[0].if_condition(),
+            Some(ArgCondition::StartsWith {
+                list: None,
+                arg: "Statement",
+                keyword: "SELECT"
+            })
+        );
+        let batch = specs("dynamodb", "batch_execute_statement");
+        assert_eq!(
+            batch[1].if_condition(),
+            Some(ArgCondition::StartsWith {
+                list: Some("Statements"),
+                arg: "Statement",
+                keyword: "INSERT"
+            })
+        );
+        assert!(ArgCondition::keyword_matches(
+            "SELECT",
+            "  select * FROM \"t\""
+        ));
+        assert!(ArgCondition::keyword_matches("DELETE", "DELETE FROM t"));
+        assert!(!ArgCondition::keyword_matches("SELECT", "SELECTED"));
+        assert!(!ArgCondition::keyword_matches("UPDATE", "UPD"));
+        assert!(!ArgCondition::keyword_matches("INSERT", "ünsert"));
     }
 
     #[test]
