@@ -172,6 +172,7 @@ impl TValue {
 }
 
 fn parse_on_this_thread(text: &str) -> Result<TValue, ParseError> {
+    reject_aliases(text)?;
     let docs = MarkedYaml::load_from_str(text).map_err(|e| ParseError {
         line: e.marker().line(),
         column: e.marker().col() + 1,
@@ -181,6 +182,33 @@ fn parse_on_this_thread(text: &str) -> Result<TValue, ParseError> {
         Some(doc) => from_marked(doc, 1, 0),
         None => Ok(TValue::new(1, Node::Null)),
     }
+}
+
+/// CloudFormation does not accept YAML aliases, and saphyr's loader copies
+/// the aliased node at each use, so a few nested aliases ("billion laughs")
+/// would exhaust memory. The event parser sees aliases before anything is
+/// copied. Without an anchor (`&`) there can be no alias to find.
+/// <https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-formats.html>
+fn reject_aliases(text: &str) -> Result<(), ParseError> {
+    if !text.contains('&') {
+        return Ok(());
+    }
+    for event in saphyr_parser::Parser::new_from_str(text) {
+        match event {
+            Ok((saphyr_parser::Event::Alias(_), span)) => {
+                return Err(ParseError {
+                    line: span.start.line(),
+                    column: span.start.col() + 1,
+                    message: "YAML aliases (`*name`) are not supported in CloudFormation templates"
+                        .to_string(),
+                });
+            }
+            Ok(_) => {}
+            // The loader reports syntax errors with the same position.
+            Err(_) => break,
+        }
+    }
+    Ok(())
 }
 
 /// saphyr's loader recurses once per nesting level of block collections and
@@ -504,6 +532,21 @@ mod tests {
         assert!(
             matches!(&y.get("b").map(|v| &v.node), Some(Node::Other { function, .. }) if function == "Fn::Frobnicate")
         );
+    }
+
+    #[test]
+    fn aliases_are_rejected_before_they_expand() {
+        let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let prev = format!("*a{}", i - 1);
+            let items = vec![prev.as_str(); 10].join(", ");
+            s.push_str(&format!("a{i}: &a{i} [{items}]\n"));
+        }
+        let e = TValue::parse(&s).expect_err("aliases");
+        assert_eq!(e.line, 2, "{e:?}");
+        assert!(e.message.contains("aliases"), "{e:?}");
+        // An anchor alone is harmless, and `&` in text is no anchor.
+        assert!(TValue::parse("a: &x 1\nb: 'R&D'\n").is_ok());
     }
 
     #[test]
