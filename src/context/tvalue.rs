@@ -539,7 +539,7 @@ mod tests {
         let mut s = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
             let prev = format!("*a{}", i - 1);
-            let items = vec![prev.as_str(); 10].join(", ");
+            let items = [prev.as_str(); 10].join(", ");
             s.push_str(&format!("a{i}: &a{i} [{items}]\n"));
         }
         let e = TValue::parse(&s).expect_err("aliases");
