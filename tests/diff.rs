@@ -944,3 +944,62 @@ fn diff_current_reads_template_intrinsics_as_placeholders() {
         "template.yaml:12: PolicyDocument.Statement[0].Resource must be a string, found an object"
     );
 }
+
+/// CloudTrail evidence in the diff: actions the role was seen using stay
+/// (kept, even when no code line needs them), and removals are split into
+/// never-used and unobservable.
+#[test]
+fn cloudtrail_keeps_observed_actions_and_splits_removals() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = dir.path().join("admin.json");
+    std::fs::write(
+        &admin,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let out = tighten(&[
+        "diff",
+        &fixture("tests/python/alias_import"),
+        "--current",
+        admin.to_str().unwrap(),
+        "--trail-logs",
+        &fixture("tests/cloudtrail/trail"),
+        "--trail-role",
+        "orders-worker",
+        "--since",
+        "2000-01-01",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kept = set(&v, "kept", false);
+    // From the code...
+    assert!(kept.contains("s3:GetObject"), "{kept:?}");
+    // ...and from CloudTrail only (the trail fixture's SES and Step Functions calls).
+    assert!(kept.contains("ses:SendEmail"), "{kept:?}");
+    assert!(kept.contains("states:StartExecution"), "{kept:?}");
+    let ct = &v["cloudtrail"];
+    assert_eq!(ct["stats"]["matched"], 18);
+    let never: BTreeSet<String> = ct["removed_never_used"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    let unobservable: BTreeSet<String> = ct["removed_unobservable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_str().unwrap().to_string())
+        .collect();
+    assert!(unobservable.contains("iam:PassRole"));
+    assert!(unobservable.contains("dynamodb:PutItem"));
+    assert!(never.contains("iam:CreateUser"));
+    assert!(never.is_disjoint(&unobservable));
+    assert!(!never.contains("ses:SendEmail"));
+}

@@ -108,11 +108,35 @@ pub struct DiffArgs {
     /// template's platform needs are used as they are.
     #[arg(long)]
     pub no_logs: bool,
+
+    /// CloudTrail log files or directories of the role's activity.
+    ///
+    /// What the role did is added to the needs (so a permission a library
+    /// used is kept), and removals are split into "never used in the window"
+    /// and "unobservable" (data events and `iam:PassRole`, which CloudTrail
+    /// does not record by default, prove nothing by their absence).
+    #[arg(long = "trail-logs", value_name = "DIR|FILE")]
+    pub trail_logs: Vec<PathBuf>,
+
+    /// The role whose CloudTrail sessions to read (default: `--role`, or the
+    /// deployed function's role).
+    #[arg(long = "trail-role", value_name = "NAME|ARN")]
+    pub trail_role: Option<String>,
+
+    /// Start of the CloudTrail window (RFC 3339 date or `90d`); default 90
+    /// days ago.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// End of the CloudTrail window; default now.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
 }
 
 /// Everything the report is made of.
 struct Inputs {
     needs: Vec<Need>,
+    trail: Option<crate::cloudtrail::TrailEvidence>,
     current: PolicySet,
     current_raw: CurrentPolicy,
     warnings: Vec<String>,
@@ -185,12 +209,32 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
                 "warnings": warnings,
                 "unified_diff": udiff,
             });
+            let mut report = report;
+            if let Some(t) = &inputs.trail {
+                let (unused, unobservable) = trail_split(&d.removed);
+                report["cloudtrail"] = json!({
+                    "stats": t.stats,
+                    "denied": t.denied,
+                    "removed_never_used": unused,
+                    "removed_unobservable": unobservable,
+                });
+            }
             serde_json::to_string_pretty(&report)? + "\n"
         }
         DiffFormat::Text => {
             let colour = std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            render_text(&d, &inputs, &warnings, &udiff, Style { on: colour })
+            let mut t = render_text(&d, &inputs, &warnings, &udiff, Style { on: colour });
+            if let Some(ev) = &inputs.trail {
+                let (unused, unobservable) = trail_split(&d.removed);
+                t.push_str(&format!(
+                    "\nCloudTrail ({} records of the role): {} removed actions were never used in the window; {} are unobservable (data events, iam:PassRole), so their absence proves nothing\n",
+                    ev.stats.matched,
+                    unused.len(),
+                    unobservable.len()
+                ));
+            }
+            t
         }
     };
     // A closed pipe (`| head`) is not an error worth a message.
@@ -208,6 +252,7 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     let mut platform = NeedSet::new();
     let mut from_template: Option<CurrentPolicy> = None;
     let mut deployed_name: Option<String> = None;
+    let mut deployed_role: Option<String> = None;
 
     if let Some(t) = &args.template {
         let template = crate::context::load_template(t)?;
@@ -267,12 +312,12 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
                 opts.handler = config.handler.clone();
             }
             deployed_name = Some(config.name.clone());
-            if args.template.is_none()
-                && (config.tracing_active || config.in_vpc) {
-                    warnings.push(format!(
+            deployed_role = Some(config.role_arn.clone());
+            if args.template.is_none() && (config.tracing_active || config.in_vpc) {
+                warnings.push(format!(
                         "{name}: X-Ray tracing or VPC access is on; give --template to include those platform needs"
                     ));
-                }
+            }
             (cp, account)
         } else {
             let role = args.role.as_deref().unwrap_or_default();
@@ -292,11 +337,38 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     let report = scan_path(&args.path, &opts)?;
     warnings.extend(report.warnings.iter().cloned());
     let mut needs = report.needs.clone();
+    let trail = if args.trail_logs.is_empty() {
+        None
+    } else {
+        let role = args
+            .trail_role
+            .clone()
+            .or_else(|| args.role.clone())
+            .or(deployed_role.clone())
+            .context("--trail-logs: name the role whose sessions to read with --trail-role (or --role/--function)")?;
+        let targs = crate::cloudtrail::TrailSourceArgs {
+            trail_logs: args.trail_logs.clone(),
+            role: Some(role),
+            since: args.since.clone(),
+            until: args.until.clone(),
+            ..Default::default()
+        };
+        let ev = crate::cloudtrail::collect(&targs)?;
+        if let Some(ev) = &ev {
+            needs.merge(ev.needs.clone());
+            for d in &ev.denied {
+                for s in &d.sources {
+                    needs.add(&d.action, d.resources.clone(), d.optional, s.clone());
+                }
+            }
+        }
+        ev
+    };
     if args.template.is_none() && !args.no_logs {
         // The log group is named after the deployed function, else after
         // `--function`, else a placeholder.
         let name = deployed_name.as_deref().or(args.function.as_deref());
-        platform.merge(log_needs(&opts, name));
+        platform.merge(crate::cli::scan::log_needs(&opts, name));
     }
     needs.merge(platform);
     for n in needs.iter().filter(|n| n.resources.is_empty()) {
@@ -307,31 +379,12 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     }
     Ok(Inputs {
         needs: needs.for_policy(true),
+        trail,
         current,
         current_raw,
         warnings,
         unresolved: report.unresolved,
     })
-}
-
-/// Every Lambda writes its logs; without a template the log group is known
-/// only by the function's name, else a `${FunctionName}` placeholder.
-fn log_needs(opts: &ScanOptions, function: Option<&str>) -> NeedSet {
-    let region = opts.region.as_deref().unwrap_or("${AWS::Region}");
-    let account = opts.account.as_deref().unwrap_or("${AWS::AccountId}");
-    let name = function.unwrap_or("${FunctionName}");
-    let group = format!("arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}");
-    let src = Source::Platform {
-        reason: "every Lambda function writes to its CloudWatch Logs log group".into(),
-        file: None,
-        line: None,
-    };
-    let mut set = NeedSet::new();
-    set.add("logs:CreateLogGroup", [group.clone()], false, src.clone());
-    for a in ["logs:CreateLogStream", "logs:PutLogEvents"] {
-        set.add(a, [format!("{group}:*")], false, src.clone());
-    }
-    set
 }
 
 /// ANSI styling, on only for a terminal without `NO_COLOR`.
@@ -583,4 +636,19 @@ fn render_text(
         }
     }
     o
+}
+
+/// Removed actions split by what CloudTrail can say about them: observable
+/// ones it never saw (truly unused in the window), and ones it never records.
+fn trail_split(removed: &[crate::diff::Removed]) -> (Vec<String>, Vec<String>) {
+    let mut unused = Vec::new();
+    let mut unobservable = Vec::new();
+    for r in removed {
+        if crate::cloudtrail::unobservable(&r.action) {
+            unobservable.push(r.action.clone());
+        } else {
+            unused.push(r.action.clone());
+        }
+    }
+    (unused, unobservable)
 }

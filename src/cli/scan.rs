@@ -167,7 +167,9 @@ pub fn gather(args: &ScanArgs, opts: &mut ScanOptions) -> anyhow::Result<Evidenc
     report.warnings.extend(template_warnings);
     match &function {
         Some(f) => report.needs.merge(f.platform_needs()),
-        None if !args.no_logs => report.needs.merge(log_needs(args, opts)),
+        None if !args.no_logs => report
+            .needs
+            .merge(log_needs(opts, args.function_name.as_deref())),
         None => {}
     }
     let trail = crate::cloudtrail::collect(&args.trail)?;
@@ -176,7 +178,9 @@ pub fn gather(args: &ScanArgs, opts: &mut ScanOptions) -> anyhow::Result<Evidenc
         for d in &t.denied {
             // Denied calls are needs the role lacks: they belong in the policy.
             for s in &d.sources {
-                report.needs.add(&d.action, d.resources.clone(), d.optional, s.clone());
+                report
+                    .needs
+                    .add(&d.action, d.resources.clone(), d.optional, s.clone());
             }
         }
         for e in &t.stats.errors {
@@ -216,11 +220,12 @@ fn select_function<'t>(
 }
 
 /// Every Lambda writes its logs: CreateLogGroup on the group, the stream
-/// actions on its streams.
-pub fn log_needs(args: &ScanArgs, opts: &ScanOptions) -> NeedSet {
+/// actions on its streams. Without a template the group is known only by the
+/// function's name, else a `${FunctionName}` placeholder.
+pub fn log_needs(opts: &ScanOptions, function: Option<&str>) -> NeedSet {
     let region = opts.region.as_deref().unwrap_or("${AWS::Region}");
     let account = opts.account.as_deref().unwrap_or("${AWS::AccountId}");
-    let name = args.function_name.as_deref().unwrap_or("${FunctionName}");
+    let name = function.unwrap_or("${FunctionName}");
     let group = format!("arn:aws:logs:{region}:{account}:log-group:/aws/lambda/{name}");
     let mut set = NeedSet::new();
     let src = Source::Platform {
@@ -235,7 +240,10 @@ pub fn log_needs(args: &ScanArgs, opts: &ScanOptions) -> NeedSet {
     set
 }
 
-pub fn report_json(report: &ScanReport, policy: &crate::policy::PolicyDocument) -> serde_json::Value {
+pub fn report_json(
+    report: &ScanReport,
+    policy: &crate::policy::PolicyDocument,
+) -> serde_json::Value {
     let needs: Vec<&crate::need::Need> = report.needs.iter().collect();
     json!({
         "version": 1,
@@ -289,7 +297,9 @@ fn summary(report: &ScanReport, explain: bool) {
             for s in &n.sources {
                 let line = match s {
                     Source::Code { file, line, call } => format!("{file}:{line}: {call}"),
-                    Source::Trail { count, last_seen, .. } => format!(
+                    Source::Trail {
+                        count, last_seen, ..
+                    } => format!(
                         "CloudTrail: {count} events, last {}",
                         last_seen.as_deref().unwrap_or("?")
                     ),
