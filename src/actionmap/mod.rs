@@ -312,6 +312,7 @@ impl Table {
     pub fn services_for_event_source(&self, event_source: &str) -> Vec<&Service> {
         let host = event_source
             .strip_suffix(".amazonaws.com")
+            .or_else(|| event_source.strip_suffix(".amazonaws.com.cn"))
             .unwrap_or(event_source);
         self.meta()
             .event_sources
@@ -579,6 +580,13 @@ mod tests {
                 .name,
             "stepfunctions"
         );
+        assert_eq!(
+            t.service_for_event_source("lambda.amazonaws.com.cn")
+                .unwrap()
+                .name,
+            "lambda"
+        );
+        assert!(t.service_for_event_source("nosuch.amazonaws.com").is_none());
         let lambda = t.service("lambda").unwrap();
         assert_eq!(
             lambda.operation_for_event("Invoke20150331").unwrap().name,
