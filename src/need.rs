@@ -60,7 +60,7 @@ impl NeedSet {
     }
 
     /// Adds evidence for `action` on `resources`. A need that is required by
-    /// any source is required.
+    /// any source is required, on the resources the required sources name.
     pub fn add(
         &mut self,
         action: &str,
@@ -68,14 +68,26 @@ impl NeedSet {
         optional: bool,
         source: Source,
     ) {
-        let need = self.needs.entry(action.to_string()).or_insert_with(|| Need {
-            action: action.to_string(),
-            resources: BTreeSet::new(),
-            optional,
-            sources: Vec::new(),
-        });
-        need.optional &= optional;
-        need.resources.extend(resources);
+        let need = self
+            .needs
+            .entry(action.to_string())
+            .or_insert_with(|| Need {
+                action: action.to_string(),
+                resources: BTreeSet::new(),
+                optional,
+                sources: Vec::new(),
+            });
+        // Optional resources are guesses for a configuration (`key/*` for
+        // whatever key encrypts a secret); a required need says which
+        // resource it really is. Mixing them would widen the required grant.
+        match (need.optional, optional) {
+            (true, false) => {
+                need.optional = false;
+                need.resources = resources.into_iter().collect();
+            }
+            (false, true) => {}
+            _ => need.resources.extend(resources),
+        }
         if !need.sources.contains(&source) {
             need.sources.push(source);
         }
@@ -111,5 +123,42 @@ impl NeedSet {
 
     pub fn iter(&self) -> impl Iterator<Item = &Need> {
         self.needs.values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(line: usize) -> Source {
+        Source::Code {
+            file: "app.py".into(),
+            line,
+            call: "x".into(),
+        }
+    }
+
+    #[test]
+    fn a_required_need_replaces_optional_guesses_and_is_not_widened_by_them() {
+        let mut set = NeedSet::new();
+        set.add("kms:Decrypt", ["key/*".to_string()], true, code(1));
+        set.add("kms:Decrypt", ["key/abc".to_string()], false, code(2));
+        set.add("kms:Decrypt", ["key/*".to_string()], true, code(3));
+        let n = &set.needs["kms:Decrypt"];
+        assert!(!n.optional);
+        assert_eq!(n.resources, BTreeSet::from(["key/abc".to_string()]));
+        assert_eq!(n.sources.len(), 3);
+    }
+
+    #[test]
+    fn optional_needs_stay_optional_and_union() {
+        let mut set = NeedSet::new();
+        set.add("s3:AbortMultipartUpload", ["a".to_string()], true, code(1));
+        set.add("s3:AbortMultipartUpload", ["b".to_string()], true, code(2));
+        let n = &set.needs["s3:AbortMultipartUpload"];
+        assert!(n.optional);
+        assert_eq!(n.resources.len(), 2);
+        assert!(set.for_policy(false).is_empty());
+        assert_eq!(set.for_policy(true).len(), 1);
     }
 }

@@ -9,7 +9,9 @@ use std::process::Command;
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
 }
 
 struct Scan {
@@ -86,7 +88,10 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 fn import_alias_and_key_prefix() {
     let s = scan("alias_import", &[]);
     assert_eq!(s.actions(), set(&["s3:GetObject"]));
-    assert_eq!(s.resources("s3:GetObject"), vec!["arn:aws:s3:::reports/daily/*"]);
+    assert_eq!(
+        s.resources("s3:GetObject"),
+        vec!["arn:aws:s3:::reports/daily/*"]
+    );
 }
 
 #[test]
@@ -98,7 +103,10 @@ fn from_import_client_and_resource_with_pinned_region() {
         vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"]
     );
     // The queue URL comes from the environment: its name cannot be known.
-    assert_eq!(s.resources("sqs:SendMessage"), vec!["arn:aws:sqs:eu-west-1:${AWS::AccountId}:*"]);
+    assert_eq!(
+        s.resources("sqs:SendMessage"),
+        vec!["arn:aws:sqs:eu-west-1:${AWS::AccountId}:*"]
+    );
 }
 
 #[test]
@@ -116,7 +124,10 @@ fn session_client_and_argument_dependent_kms() {
 fn client_on_self_attribute() {
     let s = scan("self_attr", &[]);
     assert_eq!(s.actions(), set(&["sns:Publish"]));
-    assert_eq!(s.resources("sns:Publish"), vec!["arn:aws:sns:us-east-1:123456789012:alerts"]);
+    assert_eq!(
+        s.resources("sns:Publish"),
+        vec!["arn:aws:sns:us-east-1:123456789012:alerts"]
+    );
 }
 
 #[test]
@@ -142,10 +153,19 @@ fn factory_in_another_module_and_parameter_passing() {
 #[test]
 fn resource_table_index_and_batch_writer() {
     let s = scan("resource_table", &[]);
-    assert_eq!(s.actions(), set(&["dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:Query"]));
+    assert_eq!(
+        s.actions(),
+        set(&[
+            "dynamodb:BatchWriteItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query"
+        ])
+    );
     assert_eq!(
         s.resources("dynamodb:Query"),
-        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ORDERS_TABLE}/index/by-customer"]
+        vec![
+            "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ORDERS_TABLE}/index/by-customer"
+        ]
     );
     // A template or --env resolves the placeholder.
     let s = scan("resource_table", &["--env", "ORDERS_TABLE=orders"]);
@@ -160,7 +180,10 @@ fn paginator_and_waiter() {
     let s = scan("paginator_waiter", &[]);
     assert_eq!(s.actions(), set(&["s3:GetObject", "s3:ListBucket"]));
     assert_eq!(s.resources("s3:ListBucket"), vec!["arn:aws:s3:::logs"]);
-    assert_eq!(s.resources("s3:GetObject"), vec!["arn:aws:s3:::logs/a/done"]);
+    assert_eq!(
+        s.resources("s3:GetObject"),
+        vec!["arn:aws:s3:::logs/a/done"]
+    );
 }
 
 #[test]
@@ -169,11 +192,23 @@ fn transfer_helpers_copy_and_presign() {
     assert_eq!(s.actions(), set(&["s3:GetObject", "s3:PutObject"]));
     let get = s.resources("s3:GetObject");
     assert!(get.contains(&"arn:aws:s3:::*/*".to_string()), "{get:?}");
-    assert!(get.contains(&"arn:aws:s3:::src-bucket/in/x".to_string()), "{get:?}");
-    assert!(get.contains(&"arn:aws:s3:::${OUT_BUCKET}/web/index.html".to_string()), "{get:?}");
+    assert!(
+        get.contains(&"arn:aws:s3:::src-bucket/in/x".to_string()),
+        "{get:?}"
+    );
+    assert!(
+        get.contains(&"arn:aws:s3:::${OUT_BUCKET}/web/index.html".to_string()),
+        "{get:?}"
+    );
     let put = s.resources("s3:PutObject");
-    assert!(put.contains(&"arn:aws:s3:::${OUT_BUCKET}/web/*".to_string()), "{put:?}");
-    assert!(put.contains(&"arn:aws:s3:::${OUT_BUCKET}/archive/x".to_string()), "{put:?}");
+    assert!(
+        put.contains(&"arn:aws:s3:::${OUT_BUCKET}/web/*".to_string()),
+        "{put:?}"
+    );
+    assert!(
+        put.contains(&"arn:aws:s3:::${OUT_BUCKET}/archive/x".to_string()),
+        "{put:?}"
+    );
 }
 
 #[test]
@@ -198,7 +233,13 @@ fn syntax_error_warns_and_keeps_calls() {
     let s = scan("syntax_error", &[]);
     assert_eq!(s.actions(), set(&["sns:Publish"]));
     assert!(s.stderr.contains("app.py:"), "{}", s.stderr);
-    assert!(s.json["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("syntax error")));
+    assert!(
+        s.json["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w.as_str().unwrap().contains("syntax error"))
+    );
 }
 
 #[test]
@@ -210,7 +251,14 @@ fn dead_code_docstrings_and_after_return_are_ignored() {
 #[test]
 fn sqs_resource_lazy_attributes() {
     let s = scan("sqs_resource", &[]);
-    assert_eq!(s.actions(), set(&["sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"]));
+    assert_eq!(
+        s.actions(),
+        set(&[
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+            "sqs:SendMessage"
+        ])
+    );
     assert_eq!(
         s.resources("sqs:SendMessage"),
         vec!["arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:work"]
@@ -220,8 +268,14 @@ fn sqs_resource_lazy_attributes() {
 #[test]
 fn sns_topic_resource_and_bucket_collections() {
     let s = scan("sns_topic", &[]);
-    assert_eq!(s.actions(), set(&["s3:GetObject", "s3:ListBucket", "sns:Publish"]));
-    assert_eq!(s.resources("sns:Publish"), vec!["arn:aws:sns:eu-west-1:123456789012:ready"]);
+    assert_eq!(
+        s.actions(),
+        set(&["s3:GetObject", "s3:ListBucket", "sns:Publish"])
+    );
+    assert_eq!(
+        s.resources("sns:Publish"),
+        vec!["arn:aws:sns:eu-west-1:123456789012:ready"]
+    );
     assert_eq!(s.resources("s3:ListBucket"), vec!["arn:aws:s3:::media"]);
 }
 
@@ -258,4 +312,16 @@ fn missing_path_is_an_error_with_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/tighten-test"));
+}
+
+#[test]
+fn partiql_statement_decides_the_action_and_the_table() {
+    let s = scan("partiql", &[]);
+    assert_eq!(s.actions(), set(&["dynamodb:PartiQLSelect"]));
+    assert_eq!(
+        s.resources("dynamodb:PartiQLSelect"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"]
+    );
+    // A statement from the event: unresolved, not guessed.
+    assert_eq!(s.unresolved_lines(), vec![5]);
 }

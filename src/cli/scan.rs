@@ -153,7 +153,7 @@ pub fn gather(args: &ScanArgs, opts: &mut ScanOptions) -> anyhow::Result<Evidenc
     let mut template_warnings = Vec::new();
     if let Some(t) = &args.template {
         let tpl = crate::context::load_template(t)?;
-        let f = select_function(&tpl, args.function.as_deref(), &args.path)?;
+        let f = select_function(&tpl, args.function.as_deref(), &args.path)?.clone();
         for (k, v) in &f.env {
             opts.env.entry(k.clone()).or_insert_with(|| v.clone());
         }
@@ -161,12 +161,18 @@ pub fn gather(args: &ScanArgs, opts: &mut ScanOptions) -> anyhow::Result<Evidenc
             opts.handler = f.handler.clone();
         }
         template_warnings = tpl.warnings.clone();
-        function = Some(f.clone());
+        function = Some((f.clone(), tpl));
     }
     let mut report = scan_path(&args.path, opts)?;
     report.warnings.extend(template_warnings);
     match &function {
-        Some(f) => report.needs.merge(f.platform_needs()),
+        Some((f, tpl)) => {
+            report.needs.merge(f.platform_needs());
+            // Resources the template encrypts with its own KMS key need that
+            // key's actions for real, not as an optional guess.
+            let enc = tpl.encryption_needs(&report.needs);
+            report.needs.merge(enc);
+        }
         None if !args.no_logs => report
             .needs
             .merge(log_needs(opts, args.function_name.as_deref())),
@@ -190,7 +196,7 @@ pub fn gather(args: &ScanArgs, opts: &mut ScanOptions) -> anyhow::Result<Evidenc
     Ok(Evidence {
         report,
         trail,
-        function,
+        function: function.map(|(f, _)| f),
     })
 }
 
@@ -233,7 +239,14 @@ pub fn log_needs(opts: &ScanOptions, function: Option<&str>) -> NeedSet {
         file: None,
         line: None,
     };
-    set.add("logs:CreateLogGroup", [group.clone()], false, src.clone());
+    // IAM documents CreateLogGroup on the log group; some services check the
+    // `:*` form. Both name only this function's group.
+    set.add(
+        "logs:CreateLogGroup",
+        [group.clone(), format!("{group}:*")],
+        false,
+        src.clone(),
+    );
     for a in ["logs:CreateLogStream", "logs:PutLogEvents"] {
         set.add(a, [format!("{group}:*")], false, src.clone());
     }

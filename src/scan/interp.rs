@@ -128,7 +128,10 @@ impl<'m> Interp<'m> {
             it.by_name.insert(m.name.clone(), i);
             let parts: Vec<&str> = m.name.split('.').collect();
             for start in 0..parts.len() {
-                it.by_suffix.entry(parts[start..].join(".")).or_default().push(m.name.clone());
+                it.by_suffix
+                    .entry(parts[start..].join("."))
+                    .or_default()
+                    .push(m.name.clone());
                 for end in start + 1..parts.len() {
                     it.packages.insert(parts[start..end].join("."));
                 }
@@ -417,11 +420,17 @@ impl<'m> Interp<'m> {
         }
         let cur = &self.modules[self.cur_module].name;
         let pkg = cur.rsplit_once('.').map(|(p, _)| p).unwrap_or("");
-        let sibling = if pkg.is_empty() { name.to_string() } else { format!("{pkg}.{name}") };
+        let sibling = if pkg.is_empty() {
+            name.to_string()
+        } else {
+            format!("{pkg}.{name}")
+        };
         if self.by_name.contains_key(&sibling) {
             return Some(sibling);
         }
-        self.by_suffix.get(name).and_then(|c| c.iter().min().cloned())
+        self.by_suffix
+            .get(name)
+            .and_then(|c| c.iter().min().cloned())
     }
 
     fn resolve_from(&self, level: usize, module: &str) -> Option<String> {
@@ -465,10 +474,15 @@ impl<'m> Interp<'m> {
         }
         if let Some(b) = base {
             if let Some(&mid) = self.by_name.get(b)
-                && let Some(v) = self.scopes[mid].vars.get(name) {
-                    return v.clone();
-                }
-            let sub = if b.is_empty() { name.to_string() } else { format!("{b}.{name}") };
+                && let Some(v) = self.scopes[mid].vars.get(name)
+            {
+                return v.clone();
+            }
+            let sub = if b.is_empty() {
+                name.to_string()
+            } else {
+                format!("{b}.{name}")
+            };
             if self.by_name.contains_key(&sub) {
                 return one(Value::Module(sub));
             }
@@ -481,7 +495,11 @@ impl<'m> Interp<'m> {
         while let Some(id) = s {
             let sc = &self.scopes[id];
             if sc.globals.contains(name) {
-                return self.scopes[sc.module].vars.get(name).cloned().unwrap_or_else(unknown);
+                return self.scopes[sc.module]
+                    .vars
+                    .get(name)
+                    .cloned()
+                    .unwrap_or_else(unknown);
             }
             if let Some(v) = sc.vars.get(name) {
                 return v.clone();
@@ -623,7 +641,9 @@ impl<'m> Interp<'m> {
                 let mut combos: Vec<SVal> = vec![SVal::default()];
                 for p in parts {
                     match p {
-                        StrPart::Lit(l) => combos.iter_mut().for_each(|c| c.push(Piece::Lit(l.clone()))),
+                        StrPart::Lit(l) => combos
+                            .iter_mut()
+                            .for_each(|c| c.push(Piece::Lit(l.clone()))),
                         StrPart::Expr(x) => {
                             let vs = self.eval(x, scope);
                             let ss = strings(&vs);
@@ -834,7 +854,9 @@ impl<'m> Interp<'m> {
                 Value::Instance(cid) => self.class_attr(*cid, name, true),
                 Value::Class(cid) => self.class_attr(*cid, name, false),
                 Value::Session(_) => match name {
-                    "client" | "resource" => one(Value::SdkMethod(Box::new(o.clone()), name.into())),
+                    "client" | "resource" => {
+                        one(Value::SdkMethod(Box::new(o.clone()), name.into()))
+                    }
                     _ => unknown(),
                 },
                 Value::Client(_) => match name {
@@ -842,9 +864,10 @@ impl<'m> Interp<'m> {
                     _ => one(Value::SdkMethod(Box::new(o.clone()), name.into())),
                 },
                 Value::Res(sdk, rtype, ids) => self.res_attr(sdk, rtype, ids, name, line, o),
-                Value::Coll(..) | Value::Paginator(..) | Value::Waiter(..) | Value::BatchWriter(..) => {
-                    one(Value::SdkMethod(Box::new(o.clone()), name.into()))
-                }
+                Value::Coll(..)
+                | Value::Paginator(..)
+                | Value::Waiter(..)
+                | Value::BatchWriter(..) => one(Value::SdkMethod(Box::new(o.clone()), name.into())),
                 Value::AssumedCreds => one(Value::AssumedCreds),
                 Value::Str(_) => one(Value::Unknown),
                 _ => unknown(),
@@ -869,7 +892,9 @@ impl<'m> Interp<'m> {
                 return v
                     .iter()
                     .map(|x| match x {
-                        Value::Func(f) if bind && self.funcs[*f].class.is_some() => Value::Method(cid, *f),
+                        Value::Func(f) if bind && self.funcs[*f].class.is_some() => {
+                            Value::Method(cid, *f)
+                        }
                         other => other.clone(),
                     })
                     .collect();
@@ -934,7 +959,11 @@ impl<'m> Interp<'m> {
                         region: None,
                         foreign: false,
                     };
-                    let kind = if matches!(f, Value::Boto3Client) { "client" } else { "resource" };
+                    let kind = if matches!(f, Value::Boto3Client) {
+                        "client"
+                    } else {
+                        "resource"
+                    };
                     self.make_sdk(&sess, kind, &args, &kwargs)
                 }
                 Value::SessionClass => {
@@ -987,10 +1016,9 @@ impl<'m> Interp<'m> {
             for a in args.iter().chain(kwargs.values()) {
                 for v in a {
                     match v {
-                        Value::Func(id) | Value::Method(_, id)
-                            if self.reached.insert(*id) => {
-                                self.changed = true;
-                            }
+                        Value::Func(id) | Value::Method(_, id) if self.reached.insert(*id) => {
+                            self.changed = true;
+                        }
                         _ => {}
                     }
                 }
@@ -1002,7 +1030,13 @@ impl<'m> Interp<'m> {
         cap(out)
     }
 
-    fn call_func(&mut self, id: Id, selfv: Option<ValSet>, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>) -> ValSet {
+    fn call_func(
+        &mut self,
+        id: Id,
+        selfv: Option<ValSet>,
+        args: &[ValSet],
+        kwargs: &BTreeMap<String, ValSet>,
+    ) -> ValSet {
         if self.reached.insert(id) {
             self.changed = true;
         }
@@ -1089,12 +1123,20 @@ impl<'m> Interp<'m> {
     }
 
     /// `boto3.client(...)`, `session.client(...)`, and the resource forms.
-    fn make_sdk(&mut self, base: &Sdk, kind: &str, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>) -> ValSet {
+    fn make_sdk(
+        &mut self,
+        base: &Sdk,
+        kind: &str,
+        args: &[ValSet],
+        kwargs: &BTreeMap<String, ValSet>,
+    ) -> ValSet {
         let svc_vals = args.first().or_else(|| kwargs.get("service_name"));
         let region = kw_region(kwargs).or_else(|| base.region.clone());
         let foreign = base.foreign || is_foreign(kwargs);
         let mut out = ValSet::new();
-        let svcs = svc_vals.map(strings).unwrap_or_else(|| vec![SVal::unknown()]);
+        let svcs = svc_vals
+            .map(strings)
+            .unwrap_or_else(|| vec![SVal::unknown()]);
         for s in svcs {
             let svc = s.as_lit().unwrap_or_default();
             let sdk = Sdk {
@@ -1111,7 +1153,14 @@ impl<'m> Interp<'m> {
         out
     }
 
-    fn record(&mut self, sdk: &Sdk, op: OpRef, display: String, args: BTreeMap<String, ValSet>, line: usize) {
+    fn record(
+        &mut self,
+        sdk: &Sdk,
+        op: OpRef,
+        display: String,
+        args: BTreeMap<String, ValSet>,
+        line: usize,
+    ) {
         if !self.recording {
             return;
         }
@@ -1129,7 +1178,14 @@ impl<'m> Interp<'m> {
         });
     }
 
-    fn sdk_method(&mut self, target: &Value, name: &str, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>, c: &Call) -> ValSet {
+    fn sdk_method(
+        &mut self,
+        target: &Value,
+        name: &str,
+        args: &[ValSet],
+        kwargs: &BTreeMap<String, ValSet>,
+        c: &Call,
+    ) -> ValSet {
         let line = c.line;
         match target {
             Value::Session(sdk) => match name {
@@ -1139,22 +1195,42 @@ impl<'m> Interp<'m> {
             Value::Client(sdk) => self.client_method(sdk, name, args, kwargs, line),
             Value::Paginator(sdk, op) if name == "paginate" => {
                 let var = var_name(&c.func);
-                self.record(sdk, OpRef::Method(op.clone()), format!("{var}.paginate ({op})"), kwargs.clone(), line);
+                self.record(
+                    sdk,
+                    OpRef::Method(op.clone()),
+                    format!("{var}.paginate ({op})"),
+                    kwargs.clone(),
+                    line,
+                );
                 unknown()
             }
             Value::Waiter(sdk, w) if name == "wait" => {
-                self.record(sdk, OpRef::Waiter(w.clone()), format!("waiter {w}"), kwargs.clone(), line);
+                self.record(
+                    sdk,
+                    OpRef::Waiter(w.clone()),
+                    format!("waiter {w}"),
+                    kwargs.clone(),
+                    line,
+                );
                 unknown()
             }
             Value::BatchWriter(sdk, table) => {
                 if matches!(name, "put_item" | "delete_item") {
                     let mut a = kwargs.clone();
                     a.insert("TableName".into(), one(Value::Str(table.clone())));
-                    self.record(sdk, OpRef::Method("batch_write_item".into()), format!("batch_writer().{name}"), a, line);
+                    self.record(
+                        sdk,
+                        OpRef::Method("batch_write_item".into()),
+                        format!("batch_writer().{name}"),
+                        a,
+                        line,
+                    );
                 }
                 unknown()
             }
-            Value::Res(sdk, rtype, ids) => self.res_method(sdk, rtype, ids, name, args, kwargs, line),
+            Value::Res(sdk, rtype, ids) => {
+                self.res_method(sdk, rtype, ids, name, args, kwargs, line)
+            }
             Value::Coll(sdk, rtype, coll, ids, filt) => match name {
                 "all" | "filter" | "limit" | "page_size" => {
                     let mut f = filt.clone();
@@ -1174,15 +1250,31 @@ impl<'m> Interp<'m> {
         }
     }
 
-    fn client_method(&mut self, sdk: &Sdk, name: &str, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>, line: usize) -> ValSet {
+    fn client_method(
+        &mut self,
+        sdk: &Sdk,
+        name: &str,
+        args: &[ValSet],
+        kwargs: &BTreeMap<String, ValSet>,
+        line: usize,
+    ) -> ValSet {
         if sdk.svc.is_empty() {
-            self.dynamic_at(line, format!("`{name}` called on a client whose service is not known statically"));
+            self.dynamic_at(
+                line,
+                format!("`{name}` called on a client whose service is not known statically"),
+            );
             return unknown();
         }
         let disp = |m: &str| format!("{}.{m}", sdk.svc);
         match name {
             "get_paginator" | "get_waiter" => {
-                let n = args.first().or_else(|| kwargs.get(if name == "get_paginator" { "operation_name" } else { "waiter_name" }));
+                let n = args.first().or_else(|| {
+                    kwargs.get(if name == "get_paginator" {
+                        "operation_name"
+                    } else {
+                        "waiter_name"
+                    })
+                });
                 let mut out = ValSet::new();
                 for s in n.map(strings).unwrap_or_default() {
                     match s.as_lit() {
@@ -1194,7 +1286,10 @@ impl<'m> Interp<'m> {
                             });
                         }
                         None => {
-                            self.dynamic_at(line, format!("{name} with a name that is not a literal"));
+                            self.dynamic_at(
+                                line,
+                                format!("{name} with a name that is not a literal"),
+                            );
                             out.insert(Value::Unknown);
                         }
                     }
@@ -1217,15 +1312,31 @@ impl<'m> Interp<'m> {
                 }
                 for s in m.map(strings).unwrap_or_default() {
                     match s.as_lit() {
-                        Some(method) => self.record(sdk, OpRef::Method(method.clone()), format!("{} (presigned {method})", disp(name)), a.clone(), line),
-                        None => self.dynamic_at(line, "generate_presigned_url with a ClientMethod that is not a literal".into()),
+                        Some(method) => self.record(
+                            sdk,
+                            OpRef::Method(method.clone()),
+                            format!("{} (presigned {method})", disp(name)),
+                            a.clone(),
+                            line,
+                        ),
+                        None => self.dynamic_at(
+                            line,
+                            "generate_presigned_url with a ClientMethod that is not a literal"
+                                .into(),
+                        ),
                     }
                 }
                 one(Value::Str(SVal::unknown()))
             }
             "generate_presigned_post" => {
                 let a = positional(args, kwargs, &["Bucket", "Key"]);
-                self.record(sdk, OpRef::Method("put_object".into()), format!("{} (presigned post)", disp(name)), a, line);
+                self.record(
+                    sdk,
+                    OpRef::Method("put_object".into()),
+                    format!("{} (presigned post)", disp(name)),
+                    a,
+                    line,
+                );
                 unknown()
             }
             "can_paginate" | "close" | "get_waiter_names" | "exceptions" | "meta" => unknown(),
@@ -1238,11 +1349,18 @@ impl<'m> Interp<'m> {
                     "copy" => positional(args, kwargs, &["CopySource", "Bucket", "Key"]),
                     _ => kwargs.clone(),
                 };
-                self.record(sdk, OpRef::Method(name.to_string()), disp(name), a.clone(), line);
+                self.record(
+                    sdk,
+                    OpRef::Method(name.to_string()),
+                    disp(name),
+                    a.clone(),
+                    line,
+                );
                 match name {
-                    "assume_role" | "assume_role_with_web_identity" | "assume_role_with_saml" | "get_session_token" => {
-                        one(Value::AssumedCreds)
-                    }
+                    "assume_role"
+                    | "assume_role_with_web_identity"
+                    | "assume_role_with_saml"
+                    | "get_session_token" => one(Value::AssumedCreds),
                     "get_queue_url" => {
                         let mut m = BTreeMap::new();
                         let urls: ValSet = a
@@ -1273,10 +1391,23 @@ impl<'m> Interp<'m> {
 
     fn resource_type_named(&self, svc: &str, name: &str) -> Option<String> {
         let model = table().service(svc)?.resource_model()?;
-        model.get("resources")?.as_object()?.keys().find(|k| k.as_str() == name).cloned()
+        model
+            .get("resources")?
+            .as_object()?
+            .keys()
+            .find(|k| k.as_str() == name)
+            .cloned()
     }
 
-    fn res_attr(&mut self, sdk: &Sdk, rtype: &str, ids: &[SVal], name: &str, line: usize, o: &Value) -> ValSet {
+    fn res_attr(
+        &mut self,
+        sdk: &Sdk,
+        rtype: &str,
+        ids: &[SVal],
+        name: &str,
+        line: usize,
+        o: &Value,
+    ) -> ValSet {
         let Some(def) = self.res_def(&sdk.svc, rtype) else {
             return one(Value::SdkMethod(Box::new(o.clone()), name.into()));
         };
@@ -1287,42 +1418,87 @@ impl<'m> Interp<'m> {
                 if let Some(n) = idn.get("name").and_then(|v| v.as_str())
                     && norm(n) == norm(name)
                 {
-                    return one(Value::Str(ids.get(i).cloned().unwrap_or_else(SVal::unknown)));
+                    return one(Value::Str(
+                        ids.get(i).cloned().unwrap_or_else(SVal::unknown),
+                    ));
                 }
             }
         }
         if let Some(colls) = def.get("hasMany").and_then(|v| v.as_object()) {
             for k in colls.keys() {
                 if norm(k) == norm(name) {
-                    return one(Value::Coll(sdk.clone(), rtype.to_string(), k.clone(), ids.to_vec(), BTreeMap::new()));
+                    return one(Value::Coll(
+                        sdk.clone(),
+                        rtype.to_string(),
+                        k.clone(),
+                        ids.to_vec(),
+                        BTreeMap::new(),
+                    ));
                 }
             }
         }
-        let is_callable = ["actions", "has", "waiters", "batchActions"].iter().any(|sec| {
-            def.get(*sec)
-                .and_then(|v| v.as_object())
-                .map(|m| m.keys().any(|k| norm(k) == norm(name) || norm(&format!("WaitUntil{k}")) == norm(name)))
-                .unwrap_or(false)
-        }) || matches!(
-            name,
-            "load" | "reload" | "get_available_subresources" | "upload_file" | "download_file"
-                | "upload_fileobj" | "download_fileobj" | "copy" | "batch_writer" | "meta"
-        ) || name.starts_with("wait_until_");
-        if is_callable || name == "meta" || (rtype.is_empty() && self.resource_type_named(&sdk.svc, name).is_some()) {
+        let is_callable = ["actions", "has", "waiters", "batchActions"]
+            .iter()
+            .any(|sec| {
+                def.get(*sec)
+                    .and_then(|v| v.as_object())
+                    .map(|m| {
+                        m.keys().any(|k| {
+                            norm(k) == norm(name) || norm(&format!("WaitUntil{k}")) == norm(name)
+                        })
+                    })
+                    .unwrap_or(false)
+            })
+            || matches!(
+                name,
+                "load"
+                    | "reload"
+                    | "get_available_subresources"
+                    | "upload_file"
+                    | "download_file"
+                    | "upload_fileobj"
+                    | "download_fileobj"
+                    | "copy"
+                    | "batch_writer"
+                    | "meta"
+            )
+            || name.starts_with("wait_until_");
+        if is_callable
+            || name == "meta"
+            || (rtype.is_empty() && self.resource_type_named(&sdk.svc, name).is_some())
+        {
             return one(Value::SdkMethod(Box::new(o.clone()), name.into()));
         }
         // Anything else is a shape attribute: boto3 loads the resource lazily
         // with its `load` request on first access.
-        if let Some(op) = def.get("load").and_then(|l| l.get("request")).and_then(|r| r.get("operation")).and_then(|v| v.as_str()) {
+        if let Some(op) = def
+            .get("load")
+            .and_then(|l| l.get("request"))
+            .and_then(|r| r.get("operation"))
+            .and_then(|v| v.as_str())
+        {
             let a = self.request_params(def, "load", &idents, ids, &BTreeMap::new());
-            self.record(sdk, OpRef::Operation(op.to_string()), format!("{rtype}.{name} (lazy load)"), a, line);
+            self.record(
+                sdk,
+                OpRef::Operation(op.to_string()),
+                format!("{rtype}.{name} (lazy load)"),
+                a,
+                line,
+            );
         }
         unknown()
     }
 
     /// Builds the request arguments from a model request: identifiers of
     /// this resource and literals, plus the caller's keyword arguments.
-    fn request_params(&self, def: &Json, section_key: &str, idents: &[String], ids: &[SVal], kwargs: &BTreeMap<String, ValSet>) -> BTreeMap<String, ValSet> {
+    fn request_params(
+        &self,
+        def: &Json,
+        section_key: &str,
+        idents: &[String],
+        ids: &[SVal],
+        kwargs: &BTreeMap<String, ValSet>,
+    ) -> BTreeMap<String, ValSet> {
         let req = if section_key == "load" {
             def.get("load").and_then(|l| l.get("request"))
         } else {
@@ -1332,12 +1508,18 @@ impl<'m> Interp<'m> {
         if let Some(params) = req.and_then(|r| r.get("params")).and_then(|p| p.as_array()) {
             for p in params {
                 let target = p.get("target").and_then(|v| v.as_str()).unwrap_or("");
-                let top = target.split(['.', '[']).next().unwrap_or(target).to_string();
+                let top = target
+                    .split(['.', '['])
+                    .next()
+                    .unwrap_or(target)
+                    .to_string();
                 match p.get("source").and_then(|v| v.as_str()) {
                     Some("identifier") => {
                         let n = p.get("name").and_then(|v| v.as_str()).unwrap_or("");
                         let idx = ident_index(idents, n);
-                        let val = idx.and_then(|i| ids.get(i).cloned()).unwrap_or_else(SVal::unknown);
+                        let val = idx
+                            .and_then(|i| ids.get(i).cloned())
+                            .unwrap_or_else(SVal::unknown);
                         if top == target {
                             a.insert(top, one(Value::Str(val)));
                         } else {
@@ -1358,23 +1540,44 @@ impl<'m> Interp<'m> {
         a
     }
 
-
     #[allow(clippy::too_many_arguments)]
-    fn res_method(&mut self, sdk: &Sdk, rtype: &str, ids: &[SVal], name: &str, args: &[ValSet], kwargs: &BTreeMap<String, ValSet>, line: usize) -> ValSet {
+    fn res_method(
+        &mut self,
+        sdk: &Sdk,
+        rtype: &str,
+        ids: &[SVal],
+        name: &str,
+        args: &[ValSet],
+        kwargs: &BTreeMap<String, ValSet>,
+        line: usize,
+    ) -> ValSet {
         let Some(def) = self.res_def(&sdk.svc, rtype) else {
             if sdk.svc.is_empty() {
-                self.dynamic_at(line, format!("`{name}` called on a resource whose service is not known statically"));
+                self.dynamic_at(
+                    line,
+                    format!("`{name}` called on a resource whose service is not known statically"),
+                );
             }
             return unknown();
         };
         let idents = ident_names(def);
-        let label = if rtype.is_empty() { sdk.svc.clone() } else { rtype.to_string() };
+        let label = if rtype.is_empty() {
+            sdk.svc.clone()
+        } else {
+            rtype.to_string()
+        };
         // boto3's injected transfer and batch helpers.
         let helper = match (rtype, name) {
             ("Bucket", "upload_file") => Some(("upload_file", vec!["Filename", "Key"], "Bucket")),
-            ("Bucket", "download_file") => Some(("download_file", vec!["Key", "Filename"], "Bucket")),
-            ("Bucket", "upload_fileobj") => Some(("upload_fileobj", vec!["Fileobj", "Key"], "Bucket")),
-            ("Bucket", "download_fileobj") => Some(("download_fileobj", vec!["Key", "Fileobj"], "Bucket")),
+            ("Bucket", "download_file") => {
+                Some(("download_file", vec!["Key", "Filename"], "Bucket"))
+            }
+            ("Bucket", "upload_fileobj") => {
+                Some(("upload_fileobj", vec!["Fileobj", "Key"], "Bucket"))
+            }
+            ("Bucket", "download_fileobj") => {
+                Some(("download_fileobj", vec!["Key", "Fileobj"], "Bucket"))
+            }
             ("Bucket", "copy") => Some(("copy", vec!["CopySource", "Key"], "Bucket")),
             ("Object", "upload_file") => Some(("upload_file", vec!["Filename"], "Object")),
             ("Object", "download_file") => Some(("download_file", vec!["Filename"], "Object")),
@@ -1385,20 +1588,50 @@ impl<'m> Interp<'m> {
         };
         if let Some((method, names, _)) = helper {
             let mut a = positional(args, kwargs, &names);
-            a.insert("Bucket".into(), one(Value::Str(ids.first().cloned().unwrap_or_else(SVal::unknown))));
+            a.insert(
+                "Bucket".into(),
+                one(Value::Str(
+                    ids.first().cloned().unwrap_or_else(SVal::unknown),
+                )),
+            );
             if rtype == "Object" {
-                a.insert("Key".into(), one(Value::Str(ids.get(1).cloned().unwrap_or_else(SVal::unknown))));
+                a.insert(
+                    "Key".into(),
+                    one(Value::Str(
+                        ids.get(1).cloned().unwrap_or_else(SVal::unknown),
+                    )),
+                );
             }
-            self.record(sdk, OpRef::Method(method.into()), format!("{label}.{name}"), a, line);
+            self.record(
+                sdk,
+                OpRef::Method(method.into()),
+                format!("{label}.{name}"),
+                a,
+                line,
+            );
             return unknown();
         }
         if rtype == "Table" && name == "batch_writer" {
-            return one(Value::BatchWriter(sdk.clone(), ids.first().cloned().unwrap_or_else(SVal::unknown)));
+            return one(Value::BatchWriter(
+                sdk.clone(),
+                ids.first().cloned().unwrap_or_else(SVal::unknown),
+            ));
         }
         if name == "load" || name == "reload" {
-            if let Some(op) = def.get("load").and_then(|l| l.get("request")).and_then(|r| r.get("operation")).and_then(|v| v.as_str()) {
+            if let Some(op) = def
+                .get("load")
+                .and_then(|l| l.get("request"))
+                .and_then(|r| r.get("operation"))
+                .and_then(|v| v.as_str())
+            {
                 let a = self.request_params(def, "load", &idents, ids, kwargs);
-                self.record(sdk, OpRef::Operation(op.to_string()), format!("{label}.{name}"), a, line);
+                self.record(
+                    sdk,
+                    OpRef::Operation(op.to_string()),
+                    format!("{label}.{name}"),
+                    a,
+                    line,
+                );
             }
             return unknown();
         }
@@ -1408,12 +1641,20 @@ impl<'m> Interp<'m> {
             && find_key(def, "has", name).is_none()
             && let Some(ty) = self.resource_type_named(&sdk.svc, name)
         {
-            let child = self.res_def(&sdk.svc, &ty).map(|d| ident_names(d)).unwrap_or_default();
+            let child = self
+                .res_def(&sdk.svc, &ty)
+                .map(|d| ident_names(d))
+                .unwrap_or_default();
             let mut new_ids = Vec::new();
             for (i, n) in child.iter().enumerate() {
                 let v = args
                     .get(i)
-                    .or_else(|| kwargs.iter().find(|(k, _)| norm(k) == norm(n)).map(|(_, v)| v))
+                    .or_else(|| {
+                        kwargs
+                            .iter()
+                            .find(|(k, _)| norm(k) == norm(n))
+                            .map(|(_, v)| v)
+                    })
                     .map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown))
                     .unwrap_or_else(SVal::unknown);
                 new_ids.push(v);
@@ -1422,19 +1663,42 @@ impl<'m> Interp<'m> {
         }
         // Sub-resources: `dynamodb.Table(name)`, `bucket.Object(key)`.
         if let Some((_, has)) = find_key(def, "has", name) {
-            let Some(r) = has.get("resource") else { return unknown() };
-            let ty = r.get("type").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let Some(r) = has.get("resource") else {
+                return unknown();
+            };
+            let ty = r
+                .get("type")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
             let mut new_ids = Vec::new();
             let mut inputs = args.iter();
-            let child_idents = self.res_def(&sdk.svc, &ty).map(|d| ident_names(d)).unwrap_or_default();
-            for (i, idn) in r.get("identifiers").and_then(|v| v.as_array()).cloned().unwrap_or_default().iter().enumerate() {
+            let child_idents = self
+                .res_def(&sdk.svc, &ty)
+                .map(|d| ident_names(d))
+                .unwrap_or_default();
+            for (i, idn) in r
+                .get("identifiers")
+                .and_then(|v| v.as_array())
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
                 let v = match idn.get("source").and_then(|v| v.as_str()) {
                     Some("identifier") => {
                         let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
-                        ident_index(&idents, n).and_then(|k| ids.get(k).cloned()).unwrap_or_else(SVal::unknown)
+                        ident_index(&idents, n)
+                            .and_then(|k| ids.get(k).cloned())
+                            .unwrap_or_else(SVal::unknown)
                     }
                     Some("input") => {
-                        let by_kw = child_idents.get(i).and_then(|n| kwargs.iter().find(|(k, _)| norm(k) == norm(n)).map(|(_, v)| v));
+                        let by_kw = child_idents.get(i).and_then(|n| {
+                            kwargs
+                                .iter()
+                                .find(|(k, _)| norm(k) == norm(n))
+                                .map(|(_, v)| v)
+                        });
                         inputs
                             .next()
                             .or(by_kw)
@@ -1450,24 +1714,54 @@ impl<'m> Interp<'m> {
         // Actions: `table.put_item(...)`, `obj.get()`, `sqs.get_queue_by_name(...)`.
         if let Some((aname, action)) = find_key(def, "actions", name) {
             let req = action.get("request").cloned().unwrap_or(Json::Null);
-            let op = req.get("operation").and_then(|v| v.as_str()).unwrap_or(aname).to_string();
+            let op = req
+                .get("operation")
+                .and_then(|v| v.as_str())
+                .unwrap_or(aname)
+                .to_string();
             let a = self.request_params(&req, "request", &idents, ids, kwargs);
-            self.record(sdk, OpRef::Operation(op.clone()), format!("{label}.{name}"), a.clone(), line);
+            self.record(
+                sdk,
+                OpRef::Operation(op.clone()),
+                format!("{label}.{name}"),
+                a.clone(),
+                line,
+            );
             if let Some(r) = action.get("resource") {
-                let ty = r.get("type").and_then(|v| v.as_str()).unwrap_or("").to_string();
+                let ty = r
+                    .get("type")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string();
                 let mut new_ids = Vec::new();
-                for idn in r.get("identifiers").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+                for idn in r
+                    .get("identifiers")
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default()
+                {
                     let v = match idn.get("source").and_then(|v| v.as_str()) {
                         Some("requestParameter") => {
                             let p = idn.get("path").and_then(|v| v.as_str()).unwrap_or("");
-                            a.get(p).map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)).unwrap_or_else(SVal::unknown)
+                            a.get(p)
+                                .map(|vs| {
+                                    strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)
+                                })
+                                .unwrap_or_else(SVal::unknown)
                         }
                         Some("identifier") => {
                             let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
-                            ident_index(&idents, n).and_then(|k| ids.get(k).cloned()).unwrap_or_else(SVal::unknown)
+                            ident_index(&idents, n)
+                                .and_then(|k| ids.get(k).cloned())
+                                .unwrap_or_else(SVal::unknown)
                         }
                         Some("response") if op == "GetQueueUrl" => {
-                            let n = a.get("QueueName").map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)).unwrap_or_else(SVal::unknown);
+                            let n = a
+                                .get("QueueName")
+                                .map(|vs| {
+                                    strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)
+                                })
+                                .unwrap_or_else(SVal::unknown);
                             queue_url(&n, sdk)
                         }
                         _ => SVal::unknown(),
@@ -1484,14 +1778,31 @@ impl<'m> Interp<'m> {
         {
             if let Some(wn) = w.get("waiterName").and_then(|v| v.as_str()) {
                 let mut a = kwargs.clone();
-                for p in w.get("params").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
-                    if let (Some(t), Some("identifier"), Some(n)) = (p.get("target").and_then(|v| v.as_str()), p.get("source").and_then(|v| v.as_str()), p.get("name").and_then(|v| v.as_str())) {
-                        let v = ident_index(&idents, n).and_then(|k| ids.get(k).cloned()).unwrap_or_else(SVal::unknown);
+                for p in w
+                    .get("params")
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default()
+                {
+                    if let (Some(t), Some("identifier"), Some(n)) = (
+                        p.get("target").and_then(|v| v.as_str()),
+                        p.get("source").and_then(|v| v.as_str()),
+                        p.get("name").and_then(|v| v.as_str()),
+                    ) {
+                        let v = ident_index(&idents, n)
+                            .and_then(|k| ids.get(k).cloned())
+                            .unwrap_or_else(SVal::unknown);
                         a.insert(t.to_string(), one(Value::Str(v)));
                     }
                 }
                 let snake = snake_case(wn);
-                self.record(sdk, OpRef::Waiter(snake.clone()), format!("{label}.{name}"), a, line);
+                self.record(
+                    sdk,
+                    OpRef::Waiter(snake.clone()),
+                    format!("{label}.{name}"),
+                    a,
+                    line,
+                );
             }
             return unknown();
         }
@@ -1500,30 +1811,61 @@ impl<'m> Interp<'m> {
 
     /// A collection is listed: record its request; its items are resources.
     fn collection_fetch(&mut self, coll: &Value, line: usize) -> ValSet {
-        let Value::Coll(sdk, rtype, name, ids, filt) = coll else { return unknown() };
-        let Some(def) = self.res_def(&sdk.svc, rtype) else { return unknown() };
+        let Value::Coll(sdk, rtype, name, ids, filt) = coll else {
+            return unknown();
+        };
+        let Some(def) = self.res_def(&sdk.svc, rtype) else {
+            return unknown();
+        };
         let idents = ident_names(def);
-        let Some(c) = def.get("hasMany").and_then(|v| v.get(name)).cloned() else { return unknown() };
+        let Some(c) = def.get("hasMany").and_then(|v| v.get(name)).cloned() else {
+            return unknown();
+        };
         let req = c.get("request").cloned().unwrap_or(Json::Null);
         let mut items = ValSet::new();
         if let Some(op) = req.get("operation").and_then(|v| v.as_str()) {
             let a = self.request_params(&req, "request", &idents, ids, filt);
             if line > 0 {
-                let label = if rtype.is_empty() { sdk.svc.clone() } else { rtype.clone() };
-                self.record(sdk, OpRef::Operation(op.to_string()), format!("{label}.{name}"), a.clone(), line);
+                let label = if rtype.is_empty() {
+                    sdk.svc.clone()
+                } else {
+                    rtype.clone()
+                };
+                self.record(
+                    sdk,
+                    OpRef::Operation(op.to_string()),
+                    format!("{label}.{name}"),
+                    a.clone(),
+                    line,
+                );
             }
             if let Some(r) = c.get("resource") {
-                let ty = r.get("type").and_then(|v| v.as_str()).unwrap_or("").to_string();
+                let ty = r
+                    .get("type")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string();
                 let mut new_ids = Vec::new();
-                for idn in r.get("identifiers").and_then(|v| v.as_array()).cloned().unwrap_or_default() {
+                for idn in r
+                    .get("identifiers")
+                    .and_then(|v| v.as_array())
+                    .cloned()
+                    .unwrap_or_default()
+                {
                     let v = match idn.get("source").and_then(|v| v.as_str()) {
                         Some("requestParameter") => {
                             let p = idn.get("path").and_then(|v| v.as_str()).unwrap_or("");
-                            a.get(p).map(|vs| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)).unwrap_or_else(SVal::unknown)
+                            a.get(p)
+                                .map(|vs| {
+                                    strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)
+                                })
+                                .unwrap_or_else(SVal::unknown)
                         }
                         Some("identifier") => {
                             let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
-                            ident_index(&idents, n).and_then(|k| ids.get(k).cloned()).unwrap_or_else(SVal::unknown)
+                            ident_index(&idents, n)
+                                .and_then(|k| ids.get(k).cloned())
+                                .unwrap_or_else(SVal::unknown)
                         }
                         _ => SVal::unknown(),
                     };
@@ -1539,8 +1881,23 @@ impl<'m> Interp<'m> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn collection_batch(&mut self, sdk: &Sdk, rtype: &str, coll: &str, ids: &[SVal], filt: &BTreeMap<String, ValSet>, name: &str, line: usize) {
-        let v = Value::Coll(sdk.clone(), rtype.to_string(), coll.to_string(), ids.to_vec(), filt.clone());
+    fn collection_batch(
+        &mut self,
+        sdk: &Sdk,
+        rtype: &str,
+        coll: &str,
+        ids: &[SVal],
+        filt: &BTreeMap<String, ValSet>,
+        name: &str,
+        line: usize,
+    ) {
+        let v = Value::Coll(
+            sdk.clone(),
+            rtype.to_string(),
+            coll.to_string(),
+            ids.to_vec(),
+            filt.clone(),
+        );
         let items = self.collection_fetch(&v, line);
         for it in items {
             if let Value::Res(s, ty, item_ids) = it
@@ -1550,12 +1907,25 @@ impl<'m> Interp<'m> {
                 if let Some((_, ba)) = find_key(def, "batchActions", name) {
                     let req = ba.get("request").cloned().unwrap_or(Json::Null);
                     if let Some(op) = req.get("operation").and_then(|v| v.as_str()) {
-                        let mut a = self.request_params(&req, "request", &idents, &item_ids, &BTreeMap::new());
+                        let mut a = self.request_params(
+                            &req,
+                            "request",
+                            &idents,
+                            &item_ids,
+                            &BTreeMap::new(),
+                        );
                         // Batch requests name items by path (`Delete.Objects[*].Key`).
                         if let Some(b) = item_ids.first() {
-                            a.entry("Bucket".into()).or_insert_with(|| one(Value::Str(b.clone())));
+                            a.entry("Bucket".into())
+                                .or_insert_with(|| one(Value::Str(b.clone())));
                         }
-                        self.record(&s, OpRef::Operation(op.to_string()), format!("{coll}.{name}"), a, line);
+                        self.record(
+                            &s,
+                            OpRef::Operation(op.to_string()),
+                            format!("{coll}.{name}"),
+                            a,
+                            line,
+                        );
                     }
                 }
             }
@@ -1566,7 +1936,11 @@ impl<'m> Interp<'m> {
 fn ident_names(def: &Json) -> Vec<String> {
     def.get("identifiers")
         .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|i| i.get("name").and_then(|v| v.as_str()).map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i.get("name").and_then(|v| v.as_str()).map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -1586,7 +1960,10 @@ fn find_key<'j>(def: &'j Json, section: &str, name: &str) -> Option<(&'j String,
 /// without case and underscores, as boto3's own name transform is a bijection
 /// on these names.
 fn norm(s: &str) -> String {
-    s.chars().filter(|c| *c != '_').flat_map(|c| c.to_lowercase()).collect()
+    s.chars()
+        .filter(|c| *c != '_')
+        .flat_map(|c| c.to_lowercase())
+        .collect()
 }
 
 fn snake_case(s: &str) -> String {
@@ -1604,7 +1981,11 @@ fn snake_case(s: &str) -> String {
     out
 }
 
-fn positional(args: &[ValSet], kwargs: &BTreeMap<String, ValSet>, names: &[&str]) -> BTreeMap<String, ValSet> {
+fn positional(
+    args: &[ValSet],
+    kwargs: &BTreeMap<String, ValSet>,
+    names: &[&str],
+) -> BTreeMap<String, ValSet> {
     let mut a = kwargs.clone();
     for (i, n) in names.iter().enumerate() {
         if let Some(v) = args.get(i) {
@@ -1635,9 +2016,18 @@ fn env_value(k: &Value) -> Value {
 }
 
 fn is_foreign(kwargs: &BTreeMap<String, ValSet>) -> bool {
-    ["aws_access_key_id", "aws_session_token", "aws_secret_access_key"]
-        .iter()
-        .any(|k| kwargs.get(*k).map(|v| v.iter().any(|x| !matches!(x, Value::NoneV))).unwrap_or(false))
+    [
+        "aws_access_key_id",
+        "aws_session_token",
+        "aws_secret_access_key",
+    ]
+    .iter()
+    .any(|k| {
+        kwargs
+            .get(*k)
+            .map(|v| v.iter().any(|x| !matches!(x, Value::NoneV)))
+            .unwrap_or(false)
+    })
 }
 
 fn kw_region(kwargs: &BTreeMap<String, ValSet>) -> Option<String> {

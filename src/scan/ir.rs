@@ -165,12 +165,18 @@ impl<'a> Lowering<'a> {
                         _ => names.push((self.text(c), None)),
                     }
                 }
-                if names.is_empty() && n.named_children(&mut n.walk()).any(|c| c.kind() == "wildcard_import") {
+                if names.is_empty()
+                    && n.named_children(&mut n.walk())
+                        .any(|c| c.kind() == "wildcard_import")
+                {
                     names.push(("*".to_string(), None));
                 }
                 out.push(Stmt::ImportFrom(level, module, names));
             }
-            "future_import_statement" | "pass_statement" | "comment" | "break_statement"
+            "future_import_statement"
+            | "pass_statement"
+            | "comment"
+            | "break_statement"
             | "continue_statement" => {}
             "expression_statement" => {
                 let mut cur = n.walk();
@@ -204,15 +210,23 @@ impl<'a> Lowering<'a> {
                 }
             }
             "class_definition" => {
-                let name = n.child_by_field_name("name").map(|x| self.text(x)).unwrap_or_default();
+                let name = n
+                    .child_by_field_name("name")
+                    .map(|x| self.text(x))
+                    .unwrap_or_default();
                 let bases = n
                     .child_by_field_name("superclasses")
                     .map(|s| {
                         let mut cur = s.walk();
-                        s.named_children(&mut cur).map(|c| self.expr(c, depth + 1)).collect()
+                        s.named_children(&mut cur)
+                            .map(|c| self.expr(c, depth + 1))
+                            .collect()
                     })
                     .unwrap_or_default();
-                let body = n.child_by_field_name("body").map(|b| self.block(b, depth)).unwrap_or_default();
+                let body = n
+                    .child_by_field_name("body")
+                    .map(|b| self.block(b, depth))
+                    .unwrap_or_default();
                 out.push(Stmt::Class(name, bases, body));
             }
             "return_statement" => {
@@ -221,7 +235,10 @@ impl<'a> Lowering<'a> {
             }
             "raise_statement" => {
                 let mut cur = n.walk();
-                let es: Vec<Expr> = n.named_children(&mut cur).map(|c| self.expr(c, depth + 1)).collect();
+                let es: Vec<Expr> = n
+                    .named_children(&mut cur)
+                    .map(|c| self.expr(c, depth + 1))
+                    .collect();
                 out.push(Stmt::Expr(Expr::Other(es)));
                 out.push(Stmt::Raise);
             }
@@ -235,9 +252,16 @@ impl<'a> Lowering<'a> {
                 out.push(Stmt::Global(names));
             }
             "for_statement" => {
-                let target = n.child_by_field_name("left").map(|c| self.expr(c, depth + 1));
-                let iter = n.child_by_field_name("right").map(|c| self.expr(c, depth + 1));
-                let body = n.child_by_field_name("body").map(|b| self.block(b, depth)).unwrap_or_default();
+                let target = n
+                    .child_by_field_name("left")
+                    .map(|c| self.expr(c, depth + 1));
+                let iter = n
+                    .child_by_field_name("right")
+                    .map(|c| self.expr(c, depth + 1));
+                let body = n
+                    .child_by_field_name("body")
+                    .map(|b| self.block(b, depth))
+                    .unwrap_or_default();
                 if let (Some(t), Some(i)) = (target, iter) {
                     out.push(Stmt::For(t, i, body));
                 } else {
@@ -274,7 +298,10 @@ impl<'a> Lowering<'a> {
                         }
                     }
                 }
-                let body = n.child_by_field_name("body").map(|b| self.block(b, depth)).unwrap_or_default();
+                let body = n
+                    .child_by_field_name("body")
+                    .map(|b| self.block(b, depth))
+                    .unwrap_or_default();
                 out.push(Stmt::With(items, body));
             }
             "if_statement" | "elif_clause" | "while_statement" => {
@@ -307,7 +334,10 @@ impl<'a> Lowering<'a> {
                 for c in n.named_children(&mut cur) {
                     match c.kind() {
                         "block" => inner.push(Stmt::Block(self.block(c, depth))),
-                        "except_clause" | "except_group_clause" | "else_clause" | "finally_clause" => {
+                        "except_clause"
+                        | "except_group_clause"
+                        | "else_clause"
+                        | "finally_clause" => {
                             let mut b = Vec::new();
                             self.stmt(c, depth + 1, &mut b);
                             inner.push(Stmt::Block(b));
@@ -329,7 +359,10 @@ impl<'a> Lowering<'a> {
             }
             "print_statement" | "exec_statement" | "assert_statement" | "delete_statement" => {
                 let mut cur = n.walk();
-                let es = n.named_children(&mut cur).map(|c| self.expr(c, depth + 1)).collect();
+                let es = n
+                    .named_children(&mut cur)
+                    .map(|c| self.expr(c, depth + 1))
+                    .collect();
                 out.push(Stmt::Expr(Expr::Other(es)));
             }
             "match_statement" => {
@@ -372,7 +405,10 @@ impl<'a> Lowering<'a> {
                 }
             }
             "augmented_assignment" => {
-                if let (Some(l), Some(r)) = (n.child_by_field_name("left"), n.child_by_field_name("right")) {
+                if let (Some(l), Some(r)) = (
+                    n.child_by_field_name("left"),
+                    n.child_by_field_name("right"),
+                ) {
                     let left = self.expr(l, depth + 1);
                     let right = self.expr(r, depth + 1);
                     out.push(Stmt::Assign(
@@ -401,7 +437,10 @@ impl<'a> Lowering<'a> {
                 self.param(p, depth, &mut params);
             }
         }
-        let body = n.child_by_field_name("body").map(|b| self.block(b, depth)).unwrap_or_default();
+        let body = n
+            .child_by_field_name("body")
+            .map(|b| self.block(b, depth))
+            .unwrap_or_default();
         Some(FunctionDef {
             name,
             params,
@@ -438,7 +477,9 @@ impl<'a> Lowering<'a> {
                 if let Some(name) = p.child_by_field_name("name") {
                     out.push(Param {
                         name: self.text(name),
-                        default: p.child_by_field_name("value").map(|v| self.expr(v, depth + 1)),
+                        default: p
+                            .child_by_field_name("value")
+                            .map(|v| self.expr(v, depth + 1)),
                         star: 0,
                     });
                 }
@@ -446,7 +487,11 @@ impl<'a> Lowering<'a> {
             "list_splat_pattern" | "dictionary_splat_pattern" => out.push(Param {
                 name: self.text(p).trim_start_matches('*').to_string(),
                 default: None,
-                star: if p.kind() == "list_splat_pattern" { 1 } else { 2 },
+                star: if p.kind() == "list_splat_pattern" {
+                    1
+                } else {
+                    2
+                },
             }),
             _ => {}
         }
@@ -492,7 +537,8 @@ impl<'a> Lowering<'a> {
                             match c.kind() {
                                 "keyword_argument" => {
                                     let name = c.child_by_field_name("name").map(|x| self.text(x));
-                                    let value = c.child_by_field_name("value").map(|x| self.expr(x, d));
+                                    let value =
+                                        c.child_by_field_name("value").map(|x| self.expr(x, d));
                                     if let (Some(name), Some(value)) = (name, value) {
                                         kwargs.push((name, value));
                                     }
@@ -568,12 +614,10 @@ impl<'a> Lowering<'a> {
             }
             "list" | "tuple" | "set" | "expression_list" | "pattern_list" | "tuple_pattern"
             | "list_pattern" => Expr::List(self.children_exprs(n, d)),
-            "parenthesized_expression" | "await" | "keyword_separator" => {
-                match n.named_child(0) {
-                    Some(c) if n.named_child_count() == 1 => self.expr(c, d),
-                    _ => Expr::Other(self.children_exprs(n, d)),
-                }
-            }
+            "parenthesized_expression" | "await" | "keyword_separator" => match n.named_child(0) {
+                Some(c) if n.named_child_count() == 1 => self.expr(c, d),
+                _ => Expr::Other(self.children_exprs(n, d)),
+            },
             "binary_operator" => {
                 let l = n.child_by_field_name("left").map(|x| self.expr(x, d));
                 let r = n.child_by_field_name("right").map(|x| self.expr(x, d));
@@ -610,7 +654,9 @@ impl<'a> Lowering<'a> {
                     Expr::Other(vec![Expr::Either(either), Expr::Other(other)])
                 }
             }
-            "list_comprehension" | "set_comprehension" | "generator_expression"
+            "list_comprehension"
+            | "set_comprehension"
+            | "generator_expression"
             | "dictionary_comprehension" => {
                 let mut gens = Vec::new();
                 let mut rest = Vec::new();

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::interp::{OpRef, SdkCall};
 use super::value::{Piece, SVal, ValSet, Value, strings};
-use crate::actionmap::{ActionSpec, Mapping, Operation, table};
+use crate::actionmap::{ActionSpec, ArgCondition, Mapping, Operation, table};
 
 pub struct Mapped {
     pub action: String,
@@ -33,18 +33,50 @@ pub fn map_call(call: &SdkCall, cx: &MapContext) -> Result<Vec<Mapped>, String> 
         OpRef::Operation(o) => svc.operation(o),
         OpRef::Waiter(w) => svc.waiter(w),
     };
-    let op = op.ok_or_else(|| format!("`{}` is not an operation of boto3 service `{}`", call.display, call.sdk.svc))?;
+    let op = op.ok_or_else(|| {
+        format!(
+            "`{}` is not an operation of boto3 service `{}`",
+            call.display, call.sdk.svc
+        )
+    })?;
     let specs = match &op.mapping {
         Mapping::Permissionless => return Ok(vec![]),
         Mapping::Unresolved => {
-            return Err(format!("no IAM action is known for {}:{}", svc.iam_prefix, op.name));
+            return Err(format!(
+                "no IAM action is known for {}:{}",
+                svc.iam_prefix, op.name
+            ));
         }
         Mapping::Actions(specs) => specs,
     };
+    // Known environment values (from a template or --env) become literals
+    // before the ARN is built, so a queue URL from the environment still
+    // yields its queue name.
+    let resolved;
+    let call = if cx.env.is_empty() {
+        call
+    } else {
+        resolved = SdkCall {
+            args: call
+                .args
+                .iter()
+                .map(|(k, v)| (k.clone(), resolve_set(v, cx.env, 0)))
+                .collect(),
+            ..call.clone()
+        };
+        &resolved
+    };
     let mut out = Vec::new();
     for spec in specs {
-        if !applies(spec, &call.args) {
-            continue;
+        match applies(spec, &call.args) {
+            Applies::Yes => {}
+            Applies::No => continue,
+            Applies::Unknown => {
+                return Err(format!(
+                    "{}: the statement is not known statically, so neither is the action",
+                    call.display
+                ));
+            }
         }
         let resources = resources_for(spec, call, &op.name, cx);
         out.push(Mapped {
@@ -56,22 +88,98 @@ pub fn map_call(call: &SdkCall, cx: &MapContext) -> Result<Vec<Mapped>, String> 
     Ok(out)
 }
 
-fn present(v: &ValSet) -> bool {
-    !v.iter().all(|x| matches!(x, Value::Bool(false) | Value::NoneV))
+fn resolve_set(v: &ValSet, env: &BTreeMap<String, String>, depth: usize) -> ValSet {
+    if depth > 8 {
+        return v.clone();
+    }
+    v.iter()
+        .map(|x| match x {
+            Value::Str(s) => Value::Str(SVal(
+                s.0.iter()
+                    .fold(SVal::default(), |mut acc, p| {
+                        match p {
+                            Piece::Env(e) => match env.get(e) {
+                                Some(val) => acc.push(Piece::Lit(val.clone())),
+                                None => acc.push(p.clone()),
+                            },
+                            other => acc.push(other.clone()),
+                        }
+                        acc
+                    })
+                    .0,
+            )),
+            Value::Dict(d) => Value::Dict(
+                d.iter()
+                    .map(|(k, vv)| (k.clone(), resolve_set(vv, env, depth + 1)))
+                    .collect(),
+            ),
+            Value::List(l) => {
+                Value::List(l.iter().map(|vv| resolve_set(vv, env, depth + 1)).collect())
+            }
+            other => other.clone(),
+        })
+        .collect()
 }
 
-fn applies(spec: &ActionSpec, args: &BTreeMap<String, ValSet>) -> bool {
+fn present(v: &ValSet) -> bool {
+    !v.iter()
+        .all(|x| matches!(x, Value::Bool(false) | Value::NoneV))
+}
+
+enum Applies {
+    Yes,
+    No,
+    /// Depends on text that is not known statically (a PartiQL statement
+    /// built at run time).
+    Unknown,
+}
+
+fn applies(spec: &ActionSpec, args: &BTreeMap<String, ValSet>) -> Applies {
     if let Some(u) = &spec.unless_arg
         && args.get(u).map(present).unwrap_or(false)
     {
-        return false;
+        return Applies::No;
     }
-    match &spec.if_arg {
-        None => true,
-        Some(cond) => match cond.split_once("[].") {
-            Some((list, kind)) => !items_of_kind(args.get(list), kind).is_empty(),
-            None => args.get(cond).map(present).unwrap_or(false),
-        },
+    let yes = |b: bool| if b { Applies::Yes } else { Applies::No };
+    match spec.if_condition() {
+        None => Applies::Yes,
+        Some(ArgCondition::Present(a)) => yes(args.get(a).map(present).unwrap_or(false)),
+        Some(ArgCondition::ItemKind { list, kind }) => {
+            yes(!items_of_kind(args.get(list), kind).is_empty())
+        }
+        Some(ArgCondition::StartsWith { list, arg, keyword }) => {
+            let mut texts: Vec<SVal> = Vec::new();
+            match list {
+                Some(l) => {
+                    for v in args.get(l).into_iter().flatten() {
+                        if let Value::List(items) = v {
+                            for it in items.iter().flatten() {
+                                if let Value::Dict(d) = it {
+                                    texts.extend(d.get(arg).map(strings).unwrap_or_default());
+                                }
+                            }
+                        }
+                    }
+                }
+                None => texts.extend(args.get(arg).map(strings).unwrap_or_default()),
+            }
+            let mut unknown = false;
+            for t in &texts {
+                match t.0.first() {
+                    Some(Piece::Lit(l)) if !l.trim().is_empty() => {
+                        if ArgCondition::keyword_matches(keyword, l) {
+                            return Applies::Yes;
+                        }
+                    }
+                    _ => unknown = true,
+                }
+            }
+            if unknown || texts.is_empty() {
+                Applies::Unknown
+            } else {
+                Applies::No
+            }
+        }
     }
 }
 
@@ -96,7 +204,12 @@ fn items_of_kind(list: Option<&ValSet>, kind: &str) -> Vec<BTreeMap<String, ValS
     out
 }
 
-fn resources_for(spec: &ActionSpec, call: &SdkCall, op_name: &str, cx: &MapContext) -> BTreeSet<String> {
+fn resources_for(
+    spec: &ActionSpec,
+    call: &SdkCall,
+    op_name: &str,
+    cx: &MapContext,
+) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     if spec.resource_types.is_empty() {
         out.insert("*".to_string());
@@ -104,9 +217,9 @@ fn resources_for(spec: &ActionSpec, call: &SdkCall, op_name: &str, cx: &MapConte
     }
     let prefix = spec.action.split(':').next().unwrap_or("");
     // Argument sets: transactions scope each action to its items' tables.
-    let arg_sets: Vec<BTreeMap<String, ValSet>> = match spec.if_arg.as_deref().and_then(|c| c.split_once("[].")) {
-        Some((list, kind)) => items_of_kind(call.args.get(list), kind),
-        None => vec![call.args.clone()],
+    let arg_sets: Vec<BTreeMap<String, ValSet>> = match spec.if_condition() {
+        Some(ArgCondition::ItemKind { list, kind }) => items_of_kind(call.args.get(list), kind),
+        _ => vec![call.args.clone()],
     };
     let iam = table().iam_action(&spec.action);
     // Optional resource types of the action that the operation's spec does
@@ -121,11 +234,15 @@ fn resources_for(spec: &ActionSpec, call: &SdkCall, op_name: &str, cx: &MapConte
                 .collect()
         })
         .unwrap_or_default();
-    let none_required = iam.map(|a| a.resource_types.iter().all(|(_, required)| !required)).unwrap_or(false);
+    let none_required = iam
+        .map(|a| a.resource_types.iter().all(|(_, required)| !required))
+        .unwrap_or(false);
     for args in &arg_sets {
         let mut candidates: Vec<Filled> = Vec::new();
         for rt in &spec.resource_types {
-            let Some(fmt) = table().arn_format(prefix, rt) else { continue };
+            let Some(fmt) = table().arn_format(prefix, rt) else {
+                continue;
+            };
             candidates.push(fill(fmt, prefix, rt, args, spec, call, op_name, cx));
         }
         if candidates.is_empty() {
@@ -140,17 +257,24 @@ fn resources_for(spec: &ActionSpec, call: &SdkCall, op_name: &str, cx: &MapConte
         }
         // Several resource types (a DynamoDB table or its index): keep the
         // most specific one the arguments name.
-        let best = candidates.iter().map(|c| c.named.len()).max().unwrap_or(0);
-        if spec.resource_types.len() > 1 && best > 0 {
-            for c in candidates.iter().filter(|c| c.named.len() == best) {
+        // Score: placeholders the call names, then fewest left unknown.
+        let score = |c: &Filled| (c.named.len(), usize::MAX - c.unfilled());
+        let best = candidates.iter().map(score).max().unwrap_or((0, 0));
+        if spec.resource_types.len() > 1 && best.0 > 0 {
+            for c in candidates.iter().filter(|c| score(c) == best) {
                 out.extend(c.arns.iter().cloned());
             }
         } else {
             out.extend(candidates[0].arns.iter().cloned());
         }
-        let base: BTreeSet<&String> = candidates.iter().flat_map(|c| c.placeholders.iter()).collect();
+        let base: BTreeSet<&String> = candidates
+            .iter()
+            .flat_map(|c| c.placeholders.iter())
+            .collect();
         for rt in &extra {
-            let Some(fmt) = table().arn_format(prefix, rt) else { continue };
+            let Some(fmt) = table().arn_format(prefix, rt) else {
+                continue;
+            };
             let f = fill(fmt, prefix, rt, args, spec, call, op_name, cx);
             if f.named.iter().any(|p| !base.contains(p)) && !f.whole {
                 out.extend(f.arns);
@@ -176,7 +300,13 @@ fn fill(
     op_name: &str,
     cx: &MapContext,
 ) -> Filled {
-    let region = call.sdk.region.as_deref().or(cx.region).unwrap_or("${AWS::Region}").to_string();
+    let region = call
+        .sdk
+        .region
+        .as_deref()
+        .or(cx.region)
+        .unwrap_or("${AWS::Region}")
+        .to_string();
     let account = cx.account.unwrap_or("${AWS::AccountId}").to_string();
     // An argument that names the whole resource (`RoleArn` for a role,
     // `stateMachineArn`) wins over piecing the format together.
@@ -186,7 +316,10 @@ fn fill(
             named: vec![k.clone()],
             placeholders: vec![],
             whole: true,
-            arns: flat_strings(v).iter().map(|s| render(s, cx.env, false)).collect(),
+            arns: flat_strings(v)
+                .iter()
+                .map(|s| render(s, cx.env, false))
+                .collect(),
         };
     }
     let mut results: Vec<String> = vec![String::new()];
@@ -196,7 +329,9 @@ fn fill(
     while let Some(start) = rest.find("${") {
         let lit = &rest[..start];
         results.iter_mut().for_each(|r| r.push_str(lit));
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         let ph = &rest[start + 2..start + end];
         rest = &rest[start + end + 1..];
         placeholders.push(ph.to_string());
@@ -247,6 +382,16 @@ fn fill(
     }
 }
 
+impl Filled {
+    fn unfilled(&self) -> usize {
+        self.placeholders
+            .iter()
+            .filter(|p| !matches!(p.as_str(), "Partition" | "Region" | "Account" | "AccountId"))
+            .filter(|p| !self.named.contains(p))
+            .count()
+    }
+}
+
 struct Filled {
     /// Placeholders filled from the call's arguments.
     named: Vec<String>,
@@ -265,8 +410,18 @@ enum ArgVal {
 }
 
 /// Which call argument fills an ARN placeholder.
-fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, spec: &ActionSpec, op_name: &str) -> Option<ArgVal> {
-    let base = ph.strip_suffix("Name").or_else(|| ph.strip_suffix("Id")).unwrap_or(ph);
+fn arg_for(
+    ph: &str,
+    prefix: &str,
+    rt: &str,
+    args: &BTreeMap<String, ValSet>,
+    spec: &ActionSpec,
+    op_name: &str,
+) -> Option<ArgVal> {
+    let base = ph
+        .strip_suffix("Name")
+        .or_else(|| ph.strip_suffix("Id"))
+        .unwrap_or(ph);
     let mut names: Vec<String> = vec![
         ph.to_string(),
         base.to_string(),
@@ -289,7 +444,12 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
         ("bedrock", _) => &["modelId"],
         ("states", _) => &["stateMachineArn", "executionArn", "activityArn"],
         ("events", "EventBusName") => &["EventBusName"],
-        ("ses", "IdentityName") => &["FromEmailAddressIdentityArn", "FromEmailAddress", "Source", "EmailIdentity"],
+        ("ses", "IdentityName") => &[
+            "FromEmailAddressIdentityArn",
+            "FromEmailAddress",
+            "Source",
+            "EmailIdentity",
+        ],
         ("execute-api", _) => &[],
         _ => &[],
     };
@@ -299,7 +459,11 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
         names = special
             .iter()
             .map(|s| s.to_string())
-            .chain(["SSEKMSKeyId", "KmsKeyId", "KMSKeyId"].iter().map(|s| s.to_string()))
+            .chain(
+                ["SSEKMSKeyId", "KmsKeyId", "KMSKeyId"]
+                    .iter()
+                    .map(|s| s.to_string()),
+            )
             .collect();
     } else if !special.is_empty() {
         names = special.iter().map(|s| s.to_string()).chain(names).collect();
@@ -325,7 +489,11 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
             match v {
                 Value::Dict(d) => {
                     let key = if ph == "BucketName" { "Bucket" } else { "Key" };
-                    out.extend(d.get(key).map(strings).unwrap_or_else(|| vec![SVal::unknown()]));
+                    out.extend(
+                        d.get(key)
+                            .map(strings)
+                            .unwrap_or_else(|| vec![SVal::unknown()]),
+                    );
                 }
                 Value::Str(s) => {
                     // "bucket/key": split on the first literal slash.
@@ -340,7 +508,9 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
         // Destination is Bucket/Key, like any other call.
     }
     for n in &names {
-        let Some((arg_name, v)) = find_arg(args, n) else { continue };
+        let Some((arg_name, v)) = find_arg(args, n) else {
+            continue;
+        };
         let vals = flat_strings(v);
         let whole = vals.iter().all(|s| looks_like_arn(s, &arg_name));
         if whole && !vals.is_empty() {
@@ -358,6 +528,22 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
         let _ = rt;
         return Some(ArgVal::Part(vals));
     }
+    // PartiQL names its table in the statement text.
+    if prefix == "dynamodb"
+        && ph == "TableName"
+        && let Some((_, st)) = find_arg(args, "Statement")
+    {
+        let tables: Vec<SVal> = strings(st)
+            .iter()
+            .map(|s| {
+                s.as_lit()
+                    .and_then(|t| partiql_table(&t))
+                    .map(|t| SVal::lit(&t))
+                    .unwrap_or_else(SVal::unknown)
+            })
+            .collect();
+        return Some(ArgVal::Part(tables));
+    }
     // Nested arguments (`Entries[].EventBusName`).
     for v in args.values() {
         if let Some(found) = find_nested(v, &names, 0) {
@@ -368,6 +554,35 @@ fn arg_for(ph: &str, prefix: &str, rt: &str, args: &BTreeMap<String, ValSet>, sp
         return Some(ArgVal::Part(vec![SVal::lit("default")]));
     }
     None
+}
+
+/// The table a PartiQL statement works on: the name after FROM, INTO or
+/// UPDATE (`SELECT * FROM "orders"."by-date"` is table `orders`).
+fn partiql_table(statement: &str) -> Option<String> {
+    let upper = statement.to_ascii_uppercase();
+    let at = ["FROM", "INTO", "UPDATE"]
+        .iter()
+        .filter_map(|k| {
+            upper.match_indices(k).find(|(i, _)| {
+                let before = upper[..*i].chars().next_back();
+                let after = upper[i + k.len()..].chars().next();
+                before.is_none_or(|c| c.is_whitespace()) && after.is_some_and(|c| c.is_whitespace())
+            })
+        })
+        .map(|(i, k)| i + k.len())
+        .min()?;
+    let rest = statement[at..].trim_start();
+    let name: String = if let Some(q) = rest.strip_prefix('"') {
+        q.split('"').next()?.to_string()
+    } else {
+        rest.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            .collect::<String>()
+            .split('.')
+            .next()?
+            .to_string()
+    };
+    if name.is_empty() { None } else { Some(name) }
 }
 
 fn find_arg<'a>(args: &'a BTreeMap<String, ValSet>, name: &str) -> Option<(String, &'a ValSet)> {
@@ -447,7 +662,9 @@ fn looks_like_arn(s: &SVal, arg_name: &str) -> bool {
     }
     if let [Piece::Env(e)] = s.0.as_slice() {
         let e = e.to_ascii_uppercase();
-        return e.ends_with("ARN") || e.contains("_ARN_") || arg_name.to_ascii_lowercase().ends_with("arn");
+        return e.ends_with("ARN")
+            || e.contains("_ARN_")
+            || arg_name.to_ascii_lowercase().ends_with("arn");
     }
     false
 }

@@ -92,10 +92,17 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
     let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
 
     let handle_file = |p: &Path| {
-        let rel = p.strip_prefix(&root).unwrap_or(p).to_string_lossy().replace('\\', "/");
+        let rel = p
+            .strip_prefix(&root)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .replace('\\', "/");
         match std::fs::metadata(p) {
             Ok(m) if m.len() > MAX_FILE_BYTES => {
-                push(&warnings, format!("{rel}: skipped, larger than 5 MB ({} bytes)", m.len()));
+                push(
+                    &warnings,
+                    format!("{rel}: skipped, larger than 5 MB ({} bytes)", m.len()),
+                );
                 return;
             }
             Err(e) => {
@@ -134,13 +141,20 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
             if syntax_error.is_some()
                 && let Some(fixed) = ascii_quotes(&bytes)
                 && let Some(t2) = parser.parse(&fixed, None)
-                && count_errors(t2.root_node()) < tree.as_ref().map(|t| count_errors(t.root_node())).unwrap_or(usize::MAX)
+                && count_errors(t2.root_node())
+                    < tree
+                        .as_ref()
+                        .map(|t| count_errors(t.root_node()))
+                        .unwrap_or(usize::MAX)
             {
                 let line = String::from_utf8_lossy(&bytes)
                     .lines()
                     .position(|l| l.contains(['\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}']))
                     .map_or(1, |i| i + 1);
-                push(&warnings, format!("{rel}:{line}: typographic quotes read as ASCII quotes"));
+                push(
+                    &warnings,
+                    format!("{rel}:{line}: typographic quotes read as ASCII quotes"),
+                );
                 syntax_error = first_error_line(t2.root_node());
                 tree = Some(t2);
                 bytes = fixed;
@@ -346,11 +360,26 @@ fn module_name(rel: &str) -> String {
     }
 }
 
-const EVENT_NAMES: &[&str] = &["event", "evt", "_event", "e", "event_data", "payload", "request"];
+const EVENT_NAMES: &[&str] = &[
+    "event",
+    "evt",
+    "_event",
+    "e",
+    "event_data",
+    "payload",
+    "request",
+];
 
 fn looks_like_handler(def: &ir::FunctionDef) -> bool {
-    let ps: Vec<&str> = def.params.iter().filter(|p| p.star == 0).map(|p| p.name.as_str()).collect();
-    ps.len() >= 2 && EVENT_NAMES.contains(&ps[0]) && (ps[1].contains("context") || ps[1].contains("ctx") || ps[1] == "_")
+    let ps: Vec<&str> = def
+        .params
+        .iter()
+        .filter(|p| p.star == 0)
+        .map(|p| p.name.as_str())
+        .collect();
+    ps.len() >= 2
+        && EVENT_NAMES.contains(&ps[0])
+        && (ps[1].contains("context") || ps[1].contains("ctx") || ps[1] == "_")
 }
 
 fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
@@ -362,16 +391,25 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
             body: p.body.clone(),
         })
         .collect();
-    let handler = opts.handler.as_ref().and_then(|h| h.rsplit_once('.')).map(|(m, f)| (m.to_string(), f.to_string()));
+    let handler = opts
+        .handler
+        .as_ref()
+        .and_then(|h| h.rsplit_once('.'))
+        .map(|(m, f)| (m.to_string(), f.to_string()));
     let any_handler = parsed.iter().any(|p| {
-        p.body.iter().any(|s| matches!(s, ir::Stmt::Def(f) if looks_like_handler(f)))
+        p.body
+            .iter()
+            .any(|s| matches!(s, ir::Stmt::Def(f) if looks_like_handler(f)))
     });
     let mut it = interp::Interp::new(&modules);
     it.run(|def, top, module| {
         if let Some((_, f)) = &handler
             && top
             && def.name == *f
-            && handler.as_ref().map(|(m, _)| module == m || module.ends_with(&format!(".{m}"))).unwrap_or(false)
+            && handler
+                .as_ref()
+                .map(|(m, _)| module == m || module.ends_with(&format!(".{m}")))
+                .unwrap_or(false)
         {
             return true;
         }
@@ -402,7 +440,13 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     for call in &it.calls {
         let file = parsed[call.module].rel.clone();
         if debug {
-            eprintln!("call {file}:{} {} {:?} {:?}", call.line, call.display, call.op, call.args.keys().collect::<Vec<_>>());
+            eprintln!(
+                "call {file}:{} {} {:?} {:?}",
+                call.line,
+                call.display,
+                call.op,
+                call.args.keys().collect::<Vec<_>>()
+            );
         }
         match map::map_call(call, &cx) {
             Ok(mapped) => {
