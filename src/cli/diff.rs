@@ -253,6 +253,7 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     let mut from_template: Option<CurrentPolicy> = None;
     let mut deployed_name: Option<String> = None;
     let mut deployed_role: Option<String> = None;
+    let mut loaded_template: Option<crate::context::Template> = None;
 
     if let Some(t) = &args.template {
         let template = crate::context::load_template(t)?;
@@ -272,6 +273,7 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
         platform.merge(f.platform_needs());
         warnings.extend(template.warnings.iter().cloned());
         from_template = Some(f.current_policy.clone());
+        loaded_template = Some(template);
     }
 
     let (current, current_raw) = if let Some(path) = &args.current {
@@ -337,6 +339,11 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
     let report = scan_path(&args.path, &opts)?;
     warnings.extend(report.warnings.iter().cloned());
     let mut needs = report.needs.clone();
+    if let Some(t) = &loaded_template {
+        // Resources the template encrypts with its own key need that key.
+        let enc = t.encryption_needs(&needs);
+        needs.merge(enc);
+    }
     let trail = if args.trail_logs.is_empty() {
         None
     } else {
