@@ -239,14 +239,7 @@ pub fn log_needs(opts: &ScanOptions, function: Option<&str>) -> NeedSet {
         file: None,
         line: None,
     };
-    // IAM documents CreateLogGroup on the log group; some services check the
-    // `:*` form. Both name only this function's group.
-    set.add(
-        "logs:CreateLogGroup",
-        [group.clone(), format!("{group}:*")],
-        false,
-        src.clone(),
-    );
+    set.add("logs:CreateLogGroup", [group.clone()], false, src.clone());
     for a in ["logs:CreateLogStream", "logs:PutLogEvents"] {
         set.add(a, [format!("{group}:*")], false, src.clone());
     }
