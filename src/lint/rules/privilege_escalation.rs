@@ -152,7 +152,7 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
                 && ev
                     .allowed_by
                     .iter()
-                    .all(|l| ctx.statement_at(l).is_some_and(|st| st.has_condition()));
+                    .all(|l| statements.get(l).is_some_and(|st| st.has_condition()));
             ok
         });
         if let (true, Some(loc)) = (all, first) {
@@ -180,7 +180,7 @@ fn check(ctx: &CheckContext) -> Vec<Finding> {
             .iter()
             .find(|a| **a != "iam:PassRole")
             .unwrap_or(&"iam:PassRole");
-        let location = match ctx.statement_at(&loc) {
+        let location = match statements.get(&loc).copied() {
             Some(st) if !st.actions.negated => {
                 let lower = first_action.to_ascii_lowercase();
                 let i = st
