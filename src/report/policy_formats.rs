@@ -73,7 +73,10 @@ pub fn terraform(doc: &PolicyDocument) -> String {
 fn hcl_str(v: &str) -> String {
     format!(
         "\"{}\"",
-        v.replace('\\', "\\\\").replace('"', "\\\"").replace("${", "$${").replace("%{", "%%{")
+        v.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace("${", "$${")
+            .replace("%{", "%%{")
     )
 }
 

@@ -143,9 +143,8 @@ impl<'m> Interp<'m> {
                 module: i,
             });
         }
-        for i in 0..modules.len() {
-            let body = &modules[i].body;
-            it.declare(body, i, None);
+        for (i, m) in modules.iter().enumerate() {
+            it.declare(&m.body, i, None);
         }
         it
     }
@@ -1643,7 +1642,7 @@ impl<'m> Interp<'m> {
         {
             let child = self
                 .res_def(&sdk.svc, &ty)
-                .map(|d| ident_names(d))
+                .map(ident_names)
                 .unwrap_or_default();
             let mut new_ids = Vec::new();
             for (i, n) in child.iter().enumerate() {
@@ -1675,7 +1674,7 @@ impl<'m> Interp<'m> {
             let mut inputs = args.iter();
             let child_idents = self
                 .res_def(&sdk.svc, &ty)
-                .map(|d| ident_names(d))
+                .map(ident_names)
                 .unwrap_or_default();
             for (i, idn) in r
                 .get("identifiers")
