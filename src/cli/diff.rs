@@ -315,10 +315,12 @@ fn gather(args: &DiffArgs) -> anyhow::Result<Inputs> {
             }
             deployed_name = Some(config.name.clone());
             deployed_role = Some(config.role_arn.clone());
-            if args.template.is_none() && (config.tracing_active || config.in_vpc) {
-                warnings.push(format!(
-                        "{name}: X-Ray tracing or VPC access is on; give --template to include those platform needs"
-                    ));
+            if args.template.is_none() {
+                platform.merge(crate::context::platform::configuration_needs(
+                    &config.name,
+                    config.tracing_active,
+                    config.in_vpc,
+                ));
             }
             (cp, account)
         } else {

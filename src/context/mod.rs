@@ -16,7 +16,7 @@ use crate::policy::current::CurrentPolicy;
 
 mod encryption;
 mod function;
-mod platform;
+pub mod platform;
 mod resolve;
 mod role;
 mod sections;

@@ -105,6 +105,38 @@ pub const ALL_PLATFORM_ACTIONS: &[&str] = &[
     "ec2:DescribeVpcs",
 ];
 
+/// X-Ray and VPC needs of a deployed function, from its configuration as
+/// the Lambda API reports it (no template line to point at).
+pub fn configuration_needs(function: &str, tracing_active: bool, in_vpc: bool) -> NeedSet {
+    let mut needs = NeedSet::new();
+    let src = |reason: &str| Source::Platform {
+        reason: format!("{reason} (configuration of {function})"),
+        file: None,
+        line: None,
+    };
+    if tracing_active {
+        for action in XRAY_ACTIONS {
+            needs.add(
+                action,
+                ["*".to_string()],
+                false,
+                src("active tracing sends segments to X-Ray"),
+            );
+        }
+    }
+    if in_vpc {
+        for action in ENI_ACTIONS {
+            needs.add(
+                action,
+                ["*".to_string()],
+                false,
+                src("Lambda manages the function's network interfaces in its VPC"),
+            );
+        }
+    }
+    needs
+}
+
 impl FunctionContext {
     fn platform(&self, reason: String, line: usize) -> Source {
         Source::Platform {
@@ -250,5 +282,23 @@ fn kind_label(kind: &EventSourceKind) -> &'static str {
         EventSourceKind::Kinesis => "Kinesis",
         EventSourceKind::DynamoDb => "DynamoDB stream",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod configuration_tests {
+    use super::configuration_needs;
+
+    #[test]
+    fn deployed_tracing_and_vpc_become_needs() {
+        let none = configuration_needs("fn", false, false);
+        assert!(none.needs.is_empty());
+        let both = configuration_needs("fn", true, true);
+        assert!(both.needs.contains_key("xray:PutTraceSegments"));
+        assert!(both.needs.contains_key("ec2:CreateNetworkInterface"));
+        assert!(
+            both.iter()
+                .all(|n| n.resources.contains("*") && !n.optional)
+        );
     }
 }

@@ -72,6 +72,7 @@ pub fn gather(req: &CheckRequest) -> anyhow::Result<Gathered> {
     // A deployed function or role, when no file or template gives the policy.
     let mut function_name = None;
     let mut from_aws: Option<CurrentPolicy> = None;
+    let mut platform_extra = crate::need::NeedSet::new();
     if current.is_none() && req.template.is_none() {
         let aws = crate::aws::AwsOptions {
             profile: req.profile.clone(),
@@ -82,11 +83,11 @@ pub fn gather(req: &CheckRequest) -> anyhow::Result<Gathered> {
             let (config, cp, account) = crate::aws::current_for_function(name, &aws)?;
             opts.env = config.env.clone();
             opts.handler = config.handler.clone();
-            if config.tracing_active || config.in_vpc {
-                warnings.push(format!(
-                    "{name}: X-Ray tracing or VPC access is on; give --template to include those platform needs"
-                ));
-            }
+            platform_extra = crate::context::platform::configuration_needs(
+                name,
+                config.tracing_active,
+                config.in_vpc,
+            );
             function_name = Some(config.name.clone());
             opts.account.get_or_insert(account);
             from_aws = Some(cp);
@@ -122,7 +123,7 @@ pub fn gather(req: &CheckRequest) -> anyhow::Result<Gathered> {
         function: req.template.as_ref().and(req.function.clone()),
         trail,
     };
-    let evidence = gather_evidence(&scan_args, &mut opts)?;
+    let mut evidence = gather_evidence(&scan_args, &mut opts)?;
 
     let current = match (current, &evidence.function, from_aws) {
         (Some(c), _, _) => c,
@@ -148,6 +149,7 @@ pub fn gather(req: &CheckRequest) -> anyhow::Result<Gathered> {
         );
     }
 
+    evidence.report.needs.merge(platform_extra);
     let needs = evidence.report.needs.for_policy(true);
     let diff = crate::diff::diff(&needs, &current, actions, false);
     let role = req
