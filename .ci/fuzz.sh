@@ -24,8 +24,10 @@ else
     export RUSTC_BOOTSTRAP=1
 fi
 
+# -O (optimised, no debug assertions) for the build and every run alike:
+# cargo-fuzz rebuilds everything, the AWS SDK included, when they differ.
 echo "== fuzz build"
-cargo "${toolchain[@]}" fuzz build
+cargo "${toolchain[@]}" fuzz build -O
 
 for t in "${targets[@]}"; do
     work="fuzz/target/corpus/$t"
@@ -33,7 +35,7 @@ for t in "${targets[@]}"; do
     echo "== fuzz $t (${seconds}s)"
     log="fuzz/target/fuzz-$t.log"
     # -timeout: one input taking 10 s is a hang; -rss_limit_mb: a blow-up.
-    if ! cargo "${toolchain[@]}" fuzz run "$t" "$work" "fuzz/corpus/$t" -- \
+    if ! cargo "${toolchain[@]}" fuzz run -O "$t" "$work" "fuzz/corpus/$t" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         -print_final_stats=1 >"$log" 2>&1; then
         tail -n 60 "$log" >&2
