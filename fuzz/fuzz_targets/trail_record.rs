@@ -28,7 +28,8 @@ impl<'de> RecordSink<'de> for Sink<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(role) = RoleSelector::parse("arn:aws:iam::111122223333:role/service-role/orders-worker") else {
+    let Ok(role) = RoleSelector::parse("arn:aws:iam::111122223333:role/service-role/orders-worker")
+    else {
         return;
     };
     let mut sink = Sink {
