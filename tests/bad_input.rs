@@ -704,3 +704,58 @@ fn corrupt_and_empty_trail_files_are_warnings_not_panics() {
     let text = report["needs"].to_string();
     assert!(text.contains("dynamodb:PutItem") && text.contains("dynamodb:GetItem"));
 }
+
+/// Self-nesting containers (found by the `scan_source` fuzzer as
+/// `session = botessiot boto,.session`, minimised to `x = a b,.x`): the
+/// interpreter builds a value one level deeper each round without bound.
+/// Each case is valid Python; the scan must finish fast and in bounded
+/// memory. Run under a 1.5 GB address-space limit so a regression fails
+/// fast instead of eating the machine.
+#[cfg(unix)]
+#[test]
+fn self_nesting_values_stay_bounded() {
+    let cases = [
+        ("list", "x = [x, x.y]\n"),
+        ("tuple", "x = (x, 1)\n"),
+        ("dict", "x = {\"a\": x}\n"),
+        (
+            "through a parameter",
+            "def f(v):\n    return [v]\n\ny = f(f(f(1)))\n",
+        ),
+        ("fuzzer input", "session = botessiot boto,.session\n"),
+    ];
+    for (name, body) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let src = format!("{body}{HANDLER}");
+        write(dir.path(), "app.py", src.as_bytes());
+        let bin = env!("CARGO_BIN_EXE_tighten");
+        let start = Instant::now();
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 1500000; exec \"$0\" scan \"$1\" --format json")
+            .arg(bin)
+            .arg(dir.path())
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: scan failed after {:?} (memory blow-up?): {}",
+            start.elapsed(),
+            &stderr[..stderr.len().min(500)]
+        );
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{name}: took {:?}",
+            start.elapsed()
+        );
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            actions(&report).contains(&"s3:GetObject".to_string()),
+            "{name}"
+        );
+    }
+}
