@@ -565,7 +565,7 @@ impl<'m> Interp<'m> {
                                 };
                                 union_into(m.entry(ks).or_default(), v.clone());
                             }
-                            add.insert(Value::Dict(m));
+                            add.insert(bounded(Value::Dict(m)));
                         }
                     }
                     if !add.is_empty() {
@@ -698,7 +698,7 @@ impl<'m> Interp<'m> {
                         }
                     }
                 }
-                one(Value::Dict(m))
+                one(bounded(Value::Dict(m)))
             }
             Expr::List(items) => {
                 let mut l = Vec::new();
@@ -706,7 +706,7 @@ impl<'m> Interp<'m> {
                     let v = self.eval(i, scope);
                     l.push(v);
                 }
-                one(Value::List(l))
+                one(bounded(Value::List(l)))
             }
             Expr::Add(a, b) => {
                 let av = self.eval(a, scope);
@@ -719,7 +719,7 @@ impl<'m> Interp<'m> {
                             (Value::Str(s1), _) => Value::Str(s1.concat(&SVal::unknown())),
                             (_, Value::Str(s2)) => Value::Str(SVal::unknown().concat(s2)),
                             (Value::List(l1), Value::List(l2)) => {
-                                Value::List(l1.iter().chain(l2).cloned().collect())
+                                bounded(Value::List(l1.iter().chain(l2).cloned().collect()))
                             }
                             _ => Value::Unknown,
                         };
@@ -742,7 +742,7 @@ impl<'m> Interp<'m> {
                     self.assign(t, elems, scope);
                 }
                 let b = self.eval(body, scope);
-                one(Value::List(vec![b]))
+                one(bounded(Value::List(vec![b])))
             }
             Expr::Lambda(_, body) => {
                 self.eval(body, scope);
@@ -2050,12 +2050,55 @@ fn var_name(e: &Expr) -> String {
     }
 }
 
+/// Containers nested deeper than this, or holding more values than
+/// `MAX_VALUE_NODES`, become `Unknown`: `x = [x, x.y]` would otherwise
+/// grow a deeper value every round (found by fuzzing).
+const MAX_VALUE_DEPTH: usize = 4;
+const MAX_VALUE_NODES: usize = 256;
+
+/// (depth, nodes) of a value, counting stops once past the bounds.
+fn weight(v: &Value) -> (usize, usize) {
+    fn sets<'a>(it: impl Iterator<Item = &'a ValSet>) -> (usize, usize) {
+        let mut depth = 0;
+        let mut nodes = 0;
+        for set in it {
+            for x in set {
+                let (d, n) = weight(x);
+                depth = depth.max(d);
+                nodes += n;
+                if depth > MAX_VALUE_DEPTH || nodes > MAX_VALUE_NODES {
+                    return (depth, nodes);
+                }
+            }
+        }
+        (depth, nodes)
+    }
+    let (d, n) = match v {
+        Value::List(l) => sets(l.iter()),
+        Value::Dict(m) | Value::DictGet(m) => sets(m.values()),
+        Value::Coll(_, _, _, _, f) => sets(f.values()),
+        Value::SdkMethod(t, _) => weight(t),
+        _ => return (0, 1),
+    };
+    (d + 1, n + 1)
+}
+
+/// A value within the bounds, else `Unknown`.
+pub fn bounded(v: Value) -> Value {
+    let (d, n) = weight(&v);
+    if d > MAX_VALUE_DEPTH || n > MAX_VALUE_NODES {
+        Value::Unknown
+    } else {
+        v
+    }
+}
+
 pub fn union_into(dst: &mut ValSet, src: ValSet) {
     if dst.len() >= MAX_SET {
         return;
     }
     for v in src {
-        dst.insert(v);
+        dst.insert(bounded(v));
         if dst.len() >= MAX_SET {
             dst.insert(Value::Unknown);
             return;
