@@ -325,3 +325,35 @@ fn partiql_statement_decides_the_action_and_the_table() {
     // A statement from the event: unresolved, not guessed.
     assert_eq!(s.unresolved_lines(), vec![5]);
 }
+
+#[test]
+fn a_factory_fed_two_services_gives_each_call_its_own_service() {
+    // `make` returns an sqs or an s3 client depending on the caller; merged
+    // callers must not make `send_message` an s3 call (unresolved noise) or
+    // `get_object` an sqs one.
+    let s = scan("factory_two_services", &[]);
+    assert_eq!(s.actions(), set(&["s3:GetObject", "sqs:SendMessage"]));
+    assert!(
+        s.unresolved_lines().is_empty(),
+        "{:?}",
+        s.json["unresolved"]
+    );
+}
+
+#[test]
+fn transaction_items_map_to_their_own_actions_and_tables() {
+    // Deeply nested item literals must survive the interpreter's value bounds.
+    let s = scan("transact", &[]);
+    assert_eq!(
+        s.actions(),
+        set(&["dynamodb:PutItem", "dynamodb:UpdateItem"])
+    );
+    assert_eq!(
+        s.resources("dynamodb:PutItem"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${JOURNAL}"]
+    );
+    assert_eq!(
+        s.resources("dynamodb:UpdateItem"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/members"]
+    );
+}

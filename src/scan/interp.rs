@@ -10,7 +10,7 @@
 //! the policy.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::Value as Json;
 
@@ -62,7 +62,7 @@ struct Scope {
 }
 
 struct FuncInfo {
-    def: Rc<FunctionDef>,
+    def: Arc<FunctionDef>,
     scope: Id,
     /// The scope the `def` appears in (defaults are evaluated there).
     outer: Id,
@@ -173,7 +173,7 @@ impl<'m> Interp<'m> {
                         outer: scope,
                         class,
                     });
-                    self.func_ids.insert(Rc::as_ptr(f), id);
+                    self.func_ids.insert(Arc::as_ptr(f), id);
                     self.declare(&f.body, fscope, None);
                 }
                 Stmt::Class(_, _, body) => {
@@ -321,7 +321,7 @@ impl<'m> Interp<'m> {
                 self.eval(e, scope);
             }
             Stmt::Def(f) => {
-                if let Some(id) = self.func_ids.get(&Rc::as_ptr(f)).copied() {
+                if let Some(id) = self.func_ids.get(&Arc::as_ptr(f)).copied() {
                     // Defaults are evaluated where the def is.
                     for p in &f.params {
                         if let Some(d) = &p.default {
@@ -377,7 +377,7 @@ impl<'m> Interp<'m> {
         // methods has no behaviour worth tracking beyond its attributes.
         for s in body {
             if let Stmt::Def(f) = s
-                && let Some(fid) = self.func_ids.get(&Rc::as_ptr(f))
+                && let Some(fid) = self.func_ids.get(&Arc::as_ptr(f))
             {
                 return self.funcs[*fid].class;
             }
@@ -929,6 +929,7 @@ impl<'m> Interp<'m> {
                 }
             }
         }
+        let fvals = narrow_to_supporting_clients(fvals);
         let mut out = ValSet::new();
         let mut callee_known = false;
         for f in &fvals {
@@ -1943,6 +1944,56 @@ fn ident_names(def: &Json) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A method called on a name that may hold clients of several services (a
+/// factory fed different service names by different callers) is called on
+/// the clients that have it: the others are artefacts of merging callers,
+/// not calls the code makes. Only when none has it is the call reported.
+fn narrow_to_supporting_clients(fvals: ValSet) -> ValSet {
+    let clients: Vec<(&str, &str)> = fvals
+        .iter()
+        .filter_map(|f| match f {
+            Value::SdkMethod(t, name) => match &**t {
+                Value::Client(sdk) if !sdk.svc.is_empty() => {
+                    Some((sdk.svc.as_str(), name.as_str()))
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let services: BTreeSet<&str> = clients.iter().map(|c| c.0).collect();
+    if services.len() < 2 {
+        return fvals;
+    }
+    let has = |svc: &str, m: &str| {
+        matches!(
+            m,
+            "get_paginator" | "get_waiter" | "generate_presigned_url" | "can_paginate" | "close"
+        ) || table()
+            .service(svc)
+            .is_some_and(|s| s.operation_by_method(m).is_some())
+    };
+    let supporting: BTreeSet<&str> = clients
+        .iter()
+        .filter(|(svc, m)| has(svc, m))
+        .map(|c| c.0)
+        .collect();
+    if supporting.is_empty() {
+        return fvals;
+    }
+    let supporting: BTreeSet<String> = supporting.into_iter().map(String::from).collect();
+    fvals
+        .into_iter()
+        .filter(|f| match f {
+            Value::SdkMethod(t, _) => match &**t {
+                Value::Client(sdk) if !sdk.svc.is_empty() => supporting.contains(&sdk.svc),
+                _ => true,
+            },
+            _ => true,
+        })
+        .collect()
+}
+
 /// Identifiers travel as positional values in the order of the resource's
 /// `identifiers` list.
 fn ident_index(idents: &[String], name: &str) -> Option<usize> {
@@ -2053,8 +2104,8 @@ fn var_name(e: &Expr) -> String {
 /// Containers nested deeper than this, or holding more values than
 /// `MAX_VALUE_NODES`, become `Unknown`: `x = [x, x.y]` would otherwise
 /// grow a deeper value every round (found by fuzzing).
-const MAX_VALUE_DEPTH: usize = 4;
-const MAX_VALUE_NODES: usize = 256;
+const MAX_VALUE_DEPTH: usize = 8;
+const MAX_VALUE_NODES: usize = 512;
 
 /// (depth, nodes) of a value, counting stops once past the bounds.
 fn weight(v: &Value) -> (usize, usize) {

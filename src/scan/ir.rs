@@ -82,7 +82,7 @@ pub enum Stmt {
     ImportFrom(usize, String, Vec<(String, Option<String>)>),
     Assign(Vec<Expr>, Expr),
     Expr(Expr),
-    Def(std::rc::Rc<FunctionDef>),
+    Def(std::sync::Arc<FunctionDef>),
     Class(String, Vec<Expr>, Vec<Stmt>),
     Return(Option<Expr>),
     /// `raise` and other statements that end a block.
@@ -186,7 +186,7 @@ impl<'a> Lowering<'a> {
             }
             "function_definition" => {
                 if let Some(f) = self.function(n, false, depth) {
-                    out.push(Stmt::Def(std::rc::Rc::new(f)));
+                    out.push(Stmt::Def(std::sync::Arc::new(f)));
                 }
             }
             "decorated_definition" => {
@@ -202,7 +202,7 @@ impl<'a> Lowering<'a> {
                     match d.kind() {
                         "function_definition" => {
                             if let Some(f) = self.function(d, true, depth) {
-                                out.push(Stmt::Def(std::rc::Rc::new(f)));
+                                out.push(Stmt::Def(std::sync::Arc::new(f)));
                             }
                         }
                         _ => self.stmt(d, depth + 1, out),

@@ -67,14 +67,13 @@ struct Parsed {
     body: Vec<ir::Stmt>,
 }
 
-// SAFETY-free note: `ir::Stmt` holds `Rc`, so lowering happens on the worker
-// thread and only plain data crosses threads: each worker returns the
-// source bytes it read, and lowering runs where the interpreter runs.
+/// A file after its worker thread read, parsed and lowered it; the source
+/// bytes and the tree are dropped there, so memory holds only the small
+/// lowered trees.
 struct Source0 {
     rel: String,
     module: String,
-    bytes: Vec<u8>,
-    tree: Option<tree_sitter::Tree>,
+    body: Option<Vec<ir::Stmt>>,
     syntax_error: Option<usize>,
 }
 
@@ -160,12 +159,16 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
                 bytes = fixed;
             }
             let module = module_name(&rel);
+            let body = tree
+                .as_ref()
+                .map(|t| ir::Lowering::new(&bytes).module(t.root_node()));
+            drop(tree);
+            drop(bytes);
             if let Ok(mut s) = sources.lock() {
                 s.push(Source0 {
                     rel,
                     module,
-                    bytes,
-                    tree,
+                    body,
                     syntax_error,
                 });
             }
@@ -202,32 +205,33 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
     let mut sources = sources.into_inner().unwrap_or_default();
     let mut warnings = warnings.into_inner().unwrap_or_default();
     sources.sort_by(|a, b| a.rel.cmp(&b.rel));
-    let mut parsed = Vec::with_capacity(sources.len());
-    for s in &sources {
+    let files = sources.len();
+    let mut parsed = Vec::with_capacity(files);
+    for s in sources {
         if let Some(line) = s.syntax_error {
             warnings.push(format!(
                 "{}:{line}: syntax error; calls in the parts that parse are still used",
                 s.rel
             ));
         }
-        let body = match &s.tree {
-            Some(t) => ir::Lowering::new(&s.bytes).module(t.root_node()),
+        let body = match s.body {
+            Some(b) => b,
             None => {
                 warnings.push(format!("{}: could not be parsed", s.rel));
                 Vec::new()
             }
         };
         parsed.push(Parsed {
-            rel: s.rel.clone(),
-            module: s.module.clone(),
+            rel: s.rel,
+            module: s.module,
             body,
         });
     }
     let mut report = analyse(parsed, opts);
-    report.files_scanned = sources.len();
+    report.files_scanned = files;
     // A policy from no code at all (a wrong path, a tree of skipped files)
     // must not read as a clean result.
-    if sources.is_empty() {
+    if files == 0 {
         warnings.push(format!(
             "{}: no Python source scanned (no readable .py files); the policy holds only platform needs",
             path.display()
@@ -383,12 +387,22 @@ fn looks_like_handler(def: &ir::FunctionDef) -> bool {
 }
 
 fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
+    let any_handler = parsed.iter().any(|p| {
+        p.body
+            .iter()
+            .any(|s| matches!(s, ir::Stmt::Def(f) if looks_like_handler(f)))
+    });
+    let mut rels = Vec::with_capacity(parsed.len());
     let modules: Vec<interp::ModuleSrc> = parsed
-        .iter()
-        .map(|p| interp::ModuleSrc {
-            name: p.module.clone(),
-            is_package: p.rel.ends_with("__init__.py"),
-            body: p.body.clone(),
+        .into_iter()
+        .map(|p| {
+            let is_package = p.rel.ends_with("__init__.py");
+            rels.push(p.rel);
+            interp::ModuleSrc {
+                name: p.module,
+                is_package,
+                body: p.body,
+            }
         })
         .collect();
     let handler = opts
@@ -396,11 +410,6 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         .as_ref()
         .and_then(|h| h.rsplit_once('.'))
         .map(|(m, f)| (m.to_string(), f.to_string()));
-    let any_handler = parsed.iter().any(|p| {
-        p.body
-            .iter()
-            .any(|s| matches!(s, ir::Stmt::Def(f) if looks_like_handler(f)))
-    });
     let mut it = interp::Interp::new(&modules);
     it.run(|def, top, module| {
         if let Some((_, f)) = &handler
@@ -427,7 +436,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     let mut unresolved = BTreeSet::new();
     for d in &it.dynamic {
         unresolved.insert(Unresolved {
-            file: parsed[d.module].rel.clone(),
+            file: rels[d.module].clone(),
             line: d.line,
             reason: d.reason.clone(),
         });
@@ -438,7 +447,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         eprintln!("interpreter: {} rounds", it.rounds);
     }
     for call in &it.calls {
-        let file = parsed[call.module].rel.clone();
+        let file = rels[call.module].clone();
         if debug {
             eprintln!(
                 "call {file}:{} {} {:?} {:?}",
