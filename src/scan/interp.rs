@@ -522,10 +522,17 @@ impl<'m> Interp<'m> {
     }
 
     fn assign_local(&mut self, scope: Id, name: &str, v: ValSet) {
-        let entry = self.scopes[scope].vars.entry(name.to_string()).or_default();
-        let before = entry.clone();
-        union_into(entry, v);
-        if *entry != before {
+        let vars = &mut self.scopes[scope].vars;
+        let grew = match vars.get_mut(name) {
+            Some(entry) => union_grew(entry, v),
+            None => {
+                let mut entry = ValSet::new();
+                union_into(&mut entry, v);
+                vars.insert(name.to_string(), entry);
+                true
+            }
+        };
+        if grew {
             self.changed = true;
         }
     }
@@ -2145,16 +2152,23 @@ pub fn bounded(v: Value) -> Value {
 }
 
 pub fn union_into(dst: &mut ValSet, src: ValSet) {
+    union_grew(dst, src);
+}
+
+/// `union_into`, saying whether `dst` grew (the fixpoint's test).
+fn union_grew(dst: &mut ValSet, src: ValSet) -> bool {
     if dst.len() >= MAX_SET {
-        return;
+        return false;
     }
+    let mut grew = false;
     for v in src {
-        dst.insert(bounded(v));
+        grew |= dst.insert(bounded(v));
         if dst.len() >= MAX_SET {
             dst.insert(Value::Unknown);
-            return;
+            return true;
         }
     }
+    grew
 }
 
 fn cap(v: ValSet) -> ValSet {

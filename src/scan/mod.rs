@@ -79,6 +79,7 @@ struct Source0 {
 
 /// Scans a directory (or one file) of Python source.
 pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> {
+    let started = std::time::Instant::now();
     let meta = std::fs::metadata(path)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
     let root: PathBuf = if meta.is_dir() {
@@ -205,6 +206,9 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
     let mut sources = sources.into_inner().unwrap_or_default();
     let mut warnings = warnings.into_inner().unwrap_or_default();
     sources.sort_by(|a, b| a.rel.cmp(&b.rel));
+    if std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some() {
+        eprintln!("read+parse+lower: {:?}", started.elapsed());
+    }
     let files = sources.len();
     let mut parsed = Vec::with_capacity(files);
     for s in sources {
@@ -410,6 +414,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         .as_ref()
         .and_then(|h| h.rsplit_once('.'))
         .map(|(m, f)| (m.to_string(), f.to_string()));
+    let t0 = std::time::Instant::now();
     let mut it = interp::Interp::new(&modules);
     it.run(|def, top, module| {
         if let Some((_, f)) = &handler
@@ -444,7 +449,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     let mut foreign = BTreeSet::new();
     let debug = std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some();
     if debug {
-        eprintln!("interpreter: {} rounds", it.rounds);
+        eprintln!("interpreter: {} rounds, {:?}", it.rounds, t0.elapsed());
     }
     for call in &it.calls {
         let file = rels[call.module].clone();
