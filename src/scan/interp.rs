@@ -1735,47 +1735,7 @@ impl<'m> Interp<'m> {
                 line,
             );
             if let Some(r) = action.get("resource") {
-                let ty = r
-                    .get("type")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string();
-                let mut new_ids = Vec::new();
-                for idn in r
-                    .get("identifiers")
-                    .and_then(|v| v.as_array())
-                    .cloned()
-                    .unwrap_or_default()
-                {
-                    let v = match idn.get("source").and_then(|v| v.as_str()) {
-                        Some("requestParameter") => {
-                            let p = idn.get("path").and_then(|v| v.as_str()).unwrap_or("");
-                            a.get(p)
-                                .map(|vs| {
-                                    strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)
-                                })
-                                .unwrap_or_else(SVal::unknown)
-                        }
-                        Some("identifier") => {
-                            let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
-                            ident_index(&idents, n)
-                                .and_then(|k| ids.get(k).cloned())
-                                .unwrap_or_else(SVal::unknown)
-                        }
-                        Some("response") if op == "GetQueueUrl" => {
-                            let n = a
-                                .get("QueueName")
-                                .map(|vs| {
-                                    strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)
-                                })
-                                .unwrap_or_else(SVal::unknown);
-                            queue_url(&n, sdk)
-                        }
-                        _ => SVal::unknown(),
-                    };
-                    new_ids.push(v);
-                }
-                return one(Value::Res(sdk.clone(), ty, new_ids));
+                return one(result_resource(r, sdk, &op, &a, &idents, ids));
             }
             return unknown();
         }
@@ -1847,38 +1807,7 @@ impl<'m> Interp<'m> {
                 );
             }
             if let Some(r) = c.get("resource") {
-                let ty = r
-                    .get("type")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string();
-                let mut new_ids = Vec::new();
-                for idn in r
-                    .get("identifiers")
-                    .and_then(|v| v.as_array())
-                    .cloned()
-                    .unwrap_or_default()
-                {
-                    let v = match idn.get("source").and_then(|v| v.as_str()) {
-                        Some("requestParameter") => {
-                            let p = idn.get("path").and_then(|v| v.as_str()).unwrap_or("");
-                            a.get(p)
-                                .map(|vs| {
-                                    strings(vs).into_iter().next().unwrap_or_else(SVal::unknown)
-                                })
-                                .unwrap_or_else(SVal::unknown)
-                        }
-                        Some("identifier") => {
-                            let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
-                            ident_index(&idents, n)
-                                .and_then(|k| ids.get(k).cloned())
-                                .unwrap_or_else(SVal::unknown)
-                        }
-                        _ => SVal::unknown(),
-                    };
-                    new_ids.push(v);
-                }
-                items.insert(Value::Res(sdk.clone(), ty, new_ids));
+                items.insert(result_resource(r, sdk, op, &a, &idents, ids));
             }
         }
         if items.is_empty() {
@@ -1999,6 +1928,53 @@ fn narrow_to_supporting_clients(fvals: ValSet) -> ValSet {
             _ => true,
         })
         .collect()
+}
+
+/// The resource a request returns (`get_queue_by_name` gives a `Queue`, a
+/// collection's items are `ObjectSummary`s): its identifiers come from the
+/// request's arguments, the parent's identifiers, or the response, which is
+/// known only for GetQueueUrl (the queue's URL from its name).
+fn result_resource(
+    r: &Json,
+    sdk: &Sdk,
+    op: &str,
+    a: &BTreeMap<String, ValSet>,
+    idents: &[String],
+    ids: &[SVal],
+) -> Value {
+    let first = |vs: &ValSet| strings(vs).into_iter().next().unwrap_or_else(SVal::unknown);
+    let ty = r
+        .get("type")
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+        .to_string();
+    let mut new_ids = Vec::new();
+    for idn in r
+        .get("identifiers")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let v = match idn.get("source").and_then(|v| v.as_str()) {
+            Some("requestParameter") => {
+                let p = idn.get("path").and_then(|v| v.as_str()).unwrap_or("");
+                a.get(p).map(first).unwrap_or_else(SVal::unknown)
+            }
+            Some("identifier") => {
+                let n = idn.get("name").and_then(|v| v.as_str()).unwrap_or("");
+                ident_index(idents, n)
+                    .and_then(|k| ids.get(k).cloned())
+                    .unwrap_or_else(SVal::unknown)
+            }
+            Some("response") if op == "GetQueueUrl" => {
+                let n = a.get("QueueName").map(first).unwrap_or_else(SVal::unknown);
+                queue_url(&n, sdk)
+            }
+            _ => SVal::unknown(),
+        };
+        new_ids.push(v);
+    }
+    Value::Res(sdk.clone(), ty, new_ids)
 }
 
 /// Identifiers travel as positional values in the order of the resource's
