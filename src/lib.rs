@@ -16,3 +16,4 @@ pub mod need;
 pub mod policy;
 pub mod report;
 pub mod scan;
+pub mod timing;

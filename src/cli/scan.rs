@@ -109,11 +109,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         println!("{sql}");
         return Ok(ExitCode::SUCCESS);
     }
+    let t = std::time::Instant::now();
     let evidence = gather(&args, &mut opts)?;
+    let t = crate::timing::phase("scan: gather", t);
     let report = &evidence.report;
     let needs = report.needs.for_policy(args.include_optional);
     let policy = synthesize(&needs);
     verify_suggested(&policy, &needs)?;
+    let t = crate::timing::phase("scan: synthesize and verify", t);
     let mut out = std::io::stdout().lock();
     let text = match args.format {
         ScanFormat::Policy => policy.to_pretty_json(),
@@ -136,6 +139,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     summary(report, args.explain);
+    crate::timing::phase("scan: output", t);
     Ok(ExitCode::SUCCESS)
 }
 

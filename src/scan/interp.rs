@@ -209,7 +209,9 @@ impl<'m> Interp<'m> {
                 self.reached.insert(id);
             }
         }
+        let mut t = std::time::Instant::now();
         for round in 0..=MAX_ROUNDS {
+            t = crate::timing::phase(&format!("interp round {round}"), t);
             self.changed = false;
             self.recording = round == MAX_ROUNDS;
             self.round();

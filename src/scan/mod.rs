@@ -206,9 +206,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
     let mut sources = sources.into_inner().unwrap_or_default();
     let mut warnings = warnings.into_inner().unwrap_or_default();
     sources.sort_by(|a, b| a.rel.cmp(&b.rel));
-    if std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some() {
-        eprintln!("read+parse+lower: {:?}", started.elapsed());
-    }
+    crate::timing::phase("scan: read, parse, lower", started);
     let files = sources.len();
     let mut parsed = Vec::with_capacity(files);
     for s in sources {
@@ -448,9 +446,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     }
     let mut foreign = BTreeSet::new();
     let debug = std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some();
-    if debug {
-        eprintln!("interpreter: {} rounds, {:?}", it.rounds, t0.elapsed());
-    }
+    let t0 = crate::timing::phase(&format!("scan: interpreter ({} rounds)", it.rounds), t0);
     for call in &it.calls {
         let file = rels[call.module].clone();
         if debug {
@@ -497,5 +493,6 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     }
     report.unresolved = unresolved.into_iter().collect();
     report.assumed_role_calls = foreign.into_iter().collect();
+    crate::timing::phase(&format!("scan: mapping ({} calls)", it.calls.len()), t0);
     report
 }

@@ -1,6 +1,6 @@
 //! Abstract values: what the interpreter knows an expression may hold.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One piece of a string whose parts may come from the environment or be
 /// unknown: `"orders-" + os.environ["STAGE"]` is `[Lit("orders-"), Env("STAGE")]`.
@@ -73,7 +73,75 @@ impl SVal {
     }
 }
 
-pub type ValSet = BTreeSet<Value>;
+/// A set of abstract values, kept sorted in a vector: sets are small (one
+/// value nearly always, never more than [`MAX_SET`]), and a `BTreeSet` leaf
+/// node for one value costs eleven slots.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ValSet(Vec<Value>);
+
+impl ValSet {
+    pub const fn new() -> Self {
+        ValSet(Vec::new())
+    }
+    /// Adds `v`; true when it was not there.
+    pub fn insert(&mut self, v: Value) -> bool {
+        match self.0.binary_search(&v) {
+            Ok(_) => false,
+            Err(i) => {
+                self.0.insert(i, v);
+                true
+            }
+        }
+    }
+    pub fn contains(&self, v: &Value) -> bool {
+        self.0.binary_search(v).is_ok()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn iter(&self) -> std::slice::Iter<'_, Value> {
+        self.0.iter()
+    }
+    pub fn first(&self) -> Option<&Value> {
+        self.0.first()
+    }
+}
+
+impl FromIterator<Value> for ValSet {
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
+        let mut v: Vec<Value> = iter.into_iter().collect();
+        v.sort();
+        v.dedup();
+        ValSet(v)
+    }
+}
+
+impl Extend<Value> for ValSet {
+    fn extend<I: IntoIterator<Item = Value>>(&mut self, iter: I) {
+        for v in iter {
+            self.insert(v);
+        }
+    }
+}
+
+impl IntoIterator for ValSet {
+    type Item = Value;
+    type IntoIter = std::vec::IntoIter<Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ValSet {
+    type Item = &'a Value;
+    type IntoIter = std::slice::Iter<'a, Value>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
 
 /// Identity of an interpreter entity (function, class, module): an index.
 pub type Id = usize;
