@@ -963,11 +963,7 @@ impl<'m> Interp<'m> {
                 }
                 Value::Boto3Client | Value::Boto3Resource => {
                     callee_known = true;
-                    let sess = Sdk {
-                        svc: String::new(),
-                        region: None,
-                        foreign: false,
-                    };
+                    let sess = Sdk::new(String::new(), None, false);
                     let kind = if matches!(f, Value::Boto3Client) {
                         "client"
                     } else {
@@ -979,11 +975,7 @@ impl<'m> Interp<'m> {
                     callee_known = true;
                     let foreign = is_foreign(&kwargs);
                     let region = kw_region(&kwargs);
-                    one(Value::Session(Sdk {
-                        svc: String::new(),
-                        region,
-                        foreign,
-                    }))
+                    one(Value::Session(Sdk::new(String::new(), region, foreign)))
                 }
                 Value::EnvGet => {
                     callee_known = true;
@@ -1148,11 +1140,7 @@ impl<'m> Interp<'m> {
             .unwrap_or_else(|| vec![SVal::unknown()]);
         for s in svcs {
             let svc = s.as_lit().unwrap_or_default();
-            let sdk = Sdk {
-                svc,
-                region: region.clone(),
-                foreign,
-            };
+            let sdk = Sdk::new(svc, region.clone(), foreign);
             out.insert(if kind == "client" {
                 Value::Client(sdk)
             } else {
@@ -1240,18 +1228,18 @@ impl<'m> Interp<'m> {
             Value::Res(sdk, rtype, ids) => {
                 self.res_method(sdk, rtype, ids, name, args, kwargs, line)
             }
-            Value::Coll(sdk, rtype, coll, ids, filt) => match name {
+            Value::Coll(c) => match name {
                 "all" | "filter" | "limit" | "page_size" => {
-                    let mut f = filt.clone();
+                    let mut c = c.clone();
                     for (k, v) in kwargs {
-                        union_into(f.entry(k.clone()).or_default(), v.clone());
+                        union_into(c.filt.entry(k.clone()).or_default(), v.clone());
                     }
-                    let v = Value::Coll(sdk.clone(), rtype.clone(), coll.clone(), ids.clone(), f);
+                    let v = Value::Coll(c);
                     self.collection_fetch(&v, line);
                     one(v)
                 }
                 _ => {
-                    self.collection_batch(sdk, rtype, coll, ids, filt, name, line);
+                    self.collection_batch(c, name, line);
                     unknown()
                 }
             },
@@ -1436,13 +1424,13 @@ impl<'m> Interp<'m> {
         if let Some(colls) = def.get("hasMany").and_then(|v| v.as_object()) {
             for k in colls.keys() {
                 if norm(k) == norm(name) {
-                    return one(Value::Coll(
-                        sdk.clone(),
-                        rtype.to_string(),
-                        k.clone(),
-                        ids.to_vec(),
-                        BTreeMap::new(),
-                    ));
+                    return one(Value::Coll(Box::new(Coll {
+                        sdk: sdk.clone(),
+                        rtype: rtype.to_string(),
+                        name: k.clone(),
+                        ids: ids.to_vec(),
+                        filt: BTreeMap::new(),
+                    })));
                 }
             }
         }
@@ -1780,9 +1768,16 @@ impl<'m> Interp<'m> {
 
     /// A collection is listed: record its request; its items are resources.
     fn collection_fetch(&mut self, coll: &Value, line: usize) -> ValSet {
-        let Value::Coll(sdk, rtype, name, ids, filt) = coll else {
+        let Value::Coll(c) = coll else {
             return unknown();
         };
+        let Coll {
+            sdk,
+            rtype,
+            name,
+            ids,
+            filt,
+        } = &**c;
         let Some(def) = self.res_def(&sdk.svc, rtype) else {
             return unknown();
         };
@@ -1818,24 +1813,8 @@ impl<'m> Interp<'m> {
         items
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn collection_batch(
-        &mut self,
-        sdk: &Sdk,
-        rtype: &str,
-        coll: &str,
-        ids: &[SVal],
-        filt: &BTreeMap<String, ValSet>,
-        name: &str,
-        line: usize,
-    ) {
-        let v = Value::Coll(
-            sdk.clone(),
-            rtype.to_string(),
-            coll.to_string(),
-            ids.to_vec(),
-            filt.clone(),
-        );
+    fn collection_batch(&mut self, c: &Coll, name: &str, line: usize) {
+        let v = Value::Coll(Box::new(c.clone()));
         let items = self.collection_fetch(&v, line);
         for it in items {
             if let Value::Res(s, ty, item_ids) = it
@@ -1860,7 +1839,7 @@ impl<'m> Interp<'m> {
                         self.record(
                             &s,
                             OpRef::Operation(op.to_string()),
-                            format!("{coll}.{name}"),
+                            format!("{}.{name}", c.name),
                             a,
                             line,
                         );
@@ -2112,7 +2091,7 @@ fn weight(v: &Value) -> (usize, usize) {
     let (d, n) = match v {
         Value::List(l) => sets(l.iter()),
         Value::Dict(m) | Value::DictGet(m) => sets(m.values()),
-        Value::Coll(_, _, _, _, f) => sets(f.values()),
+        Value::Coll(c) => sets(c.filt.values()),
         Value::SdkMethod(t, _) => weight(t),
         _ => return (0, 1),
     };

@@ -146,8 +146,30 @@ impl<'a> IntoIterator for &'a ValSet {
 /// Identity of an interpreter entity (function, class, module): an index.
 pub type Id = usize;
 
+/// A client, session or resource's service and settings; shared, so values
+/// that hold one stay small and cheap to copy.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Sdk {
+pub struct Sdk(std::sync::Arc<SdkData>);
+
+impl Sdk {
+    pub fn new(svc: String, region: Option<String>, foreign: bool) -> Self {
+        Sdk(std::sync::Arc::new(SdkData {
+            svc,
+            region,
+            foreign,
+        }))
+    }
+}
+
+impl std::ops::Deref for Sdk {
+    type Target = SdkData;
+    fn deref(&self) -> &SdkData {
+        &self.0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SdkData {
     /// boto3 service name; empty when the service is not known statically.
     pub svc: String,
     /// `region_name` when the code pins one.
@@ -173,9 +195,8 @@ pub enum Value {
     /// A boto3 resource object: service resource (`rtype` = "") or a
     /// resource type (`Table`, `Bucket`) with its identifier values.
     Res(Sdk, String, Vec<SVal>),
-    /// A resource collection: (parent resource type, collection name,
-    /// parent identifiers, filter arguments).
-    Coll(Sdk, String, String, Vec<SVal>, BTreeMap<String, ValSet>),
+    /// A resource collection (boxed: it is the largest value).
+    Coll(Box<Coll>),
     Paginator(Sdk, String),
     Waiter(Sdk, String),
     /// `table.batch_writer()`: writes are BatchWriteItem on the table.
@@ -234,4 +255,18 @@ pub fn strings(vs: &ValSet) -> Vec<SVal> {
         out.push(SVal::unknown());
     }
     out
+}
+
+/// A resource collection: `bucket.objects.filter(Prefix=...)`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Coll {
+    pub sdk: Sdk,
+    /// The parent resource type ("" for the service resource).
+    pub rtype: String,
+    /// The collection's name in the resource model (`objects`).
+    pub name: String,
+    /// The parent's identifier values.
+    pub ids: Vec<SVal>,
+    /// Filter arguments given so far.
+    pub filt: BTreeMap<String, ValSet>,
 }
