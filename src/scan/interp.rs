@@ -10,6 +10,7 @@
 //! the policy.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -19,7 +20,7 @@ use super::value::*;
 use crate::actionmap::table;
 
 /// How a recorded call names its operation.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum OpRef {
     /// A boto3 client method name (`get_object`, `upload_file`).
     Method(String),
@@ -95,7 +96,8 @@ pub struct Interp<'m> {
     recording: bool,
     pub calls: Vec<SdkCall>,
     pub dynamic: BTreeSet<Dynamic>,
-    seen_calls: HashSet<String>,
+    /// Recorded calls by the hash of their identity (indexes into `calls`).
+    seen_calls: HashMap<u64, Vec<usize>>,
     cur_module: Id,
     depth: usize,
     /// Rounds run to reach the fixpoint (for profiling).
@@ -119,7 +121,7 @@ impl<'m> Interp<'m> {
             recording: false,
             calls: Vec::new(),
             dynamic: BTreeSet::new(),
-            seen_calls: HashSet::new(),
+            seen_calls: HashMap::new(),
             cur_module: 0,
             depth: 0,
             rounds: 0,
@@ -1161,10 +1163,19 @@ impl<'m> Interp<'m> {
         if !self.recording {
             return;
         }
-        let key = format!("{}:{line}:{:?}:{:?}:{:?}", self.cur_module, sdk, op, args);
-        if !self.seen_calls.insert(key) {
+        // The same call reached twice (a function called from two places)
+        // is one call: compare by hash, then exactly.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (self.cur_module, line, sdk, &op, &args).hash(&mut h);
+        let same = self.seen_calls.entry(h.finish()).or_default();
+        let module = self.cur_module;
+        if same.iter().any(|&i| {
+            let c = &self.calls[i];
+            c.module == module && c.line == line && c.sdk == *sdk && c.op == op && c.args == args
+        }) {
             return;
         }
+        same.push(self.calls.len());
         self.calls.push(SdkCall {
             module: self.cur_module,
             line,
@@ -1344,15 +1355,20 @@ impl<'m> Interp<'m> {
                     "upload_fileobj" => positional(args, kwargs, &["Fileobj", "Bucket", "Key"]),
                     "download_fileobj" => positional(args, kwargs, &["Bucket", "Key", "Fileobj"]),
                     "copy" => positional(args, kwargs, &["CopySource", "Bucket", "Key"]),
-                    _ => kwargs.clone(),
+                    // Only the last round records; earlier rounds need the
+                    // arguments only for what the call returns.
+                    _ if self.recording || name == "get_queue_url" => kwargs.clone(),
+                    _ => BTreeMap::new(),
                 };
-                self.record(
-                    sdk,
-                    OpRef::Method(name.to_string()),
-                    disp(name),
-                    a.clone(),
-                    line,
-                );
+                if self.recording {
+                    self.record(
+                        sdk,
+                        OpRef::Method(name.to_string()),
+                        disp(name),
+                        a.clone(),
+                        line,
+                    );
+                }
                 match name {
                     "assume_role"
                     | "assume_role_with_web_identity"
