@@ -75,7 +75,30 @@ struct ClassInfo {
     bases: ValSet,
 }
 
-const MAX_ROUNDS: usize = 24;
+/// How often one module body or function may run before the fixpoint
+/// stops growing it: bounds pathological code (a string grown in a loop).
+const MAX_RUNS: u32 = 24;
+
+/// Who read what during the fixpoint, so a binding that grows re-runs only
+/// the code that read it. A unit is a module body (its index) or a
+/// function (`modules.len() + id`).
+#[derive(Default)]
+struct Deps {
+    /// Per scope: name -> units that looked it up there (hit or miss).
+    vars: Vec<HashMap<String, Vec<u32>>>,
+    /// Per scope: units that read all its names (`from m import *`).
+    all_vars: Vec<Vec<u32>>,
+    /// Per function: units that used its return value.
+    returns: Vec<Vec<u32>>,
+    /// Per class: units that looked through its bases.
+    bases: Vec<Vec<u32>>,
+}
+
+fn add_reader(list: &mut Vec<u32>, unit: u32) {
+    if list.last() != Some(&unit) && !list.contains(&unit) {
+        list.push(unit);
+    }
+}
 
 pub struct Interp<'m> {
     modules: &'m [ModuleSrc],
@@ -100,8 +123,12 @@ pub struct Interp<'m> {
     seen_calls: HashMap<u64, Vec<usize>>,
     cur_module: Id,
     depth: usize,
-    /// Rounds run to reach the fixpoint (for profiling).
-    pub rounds: usize,
+    /// Unit runs to reach the fixpoint (for profiling).
+    pub runs: usize,
+    deps: std::cell::RefCell<Deps>,
+    cur_unit: u32,
+    queue: std::collections::VecDeque<u32>,
+    queued: Vec<bool>,
 }
 
 impl<'m> Interp<'m> {
@@ -124,7 +151,11 @@ impl<'m> Interp<'m> {
             seen_calls: HashMap::new(),
             cur_module: 0,
             depth: 0,
-            rounds: 0,
+            runs: 0,
+            deps: Default::default(),
+            cur_unit: 0,
+            queue: Default::default(),
+            queued: Vec::new(),
         };
         for (i, m) in modules.iter().enumerate() {
             it.by_name.insert(m.name.clone(), i);
@@ -148,6 +179,12 @@ impl<'m> Interp<'m> {
         for (i, m) in modules.iter().enumerate() {
             it.declare(&m.body, i, None);
         }
+        let deps = it.deps.get_mut();
+        deps.vars = vec![HashMap::new(); it.scopes.len()];
+        deps.all_vars = vec![Vec::new(); it.scopes.len()];
+        deps.returns = vec![Vec::new(); it.funcs.len()];
+        deps.bases = vec![Vec::new(); it.classes.len()];
+        it.queued = vec![false; modules.len() + it.funcs.len()];
         it
     }
 
@@ -211,26 +248,108 @@ impl<'m> Interp<'m> {
                 self.reached.insert(id);
             }
         }
-        let mut t = std::time::Instant::now();
-        for round in 0..=MAX_ROUNDS {
-            t = crate::timing::phase(&format!("interp round {round}"), t);
-            self.changed = false;
-            self.recording = round == MAX_ROUNDS;
-            self.round();
-            if !self.changed && !self.recording {
-                self.recording = true;
-                self.round();
-                self.rounds = round + 2;
-                break;
+        // The fixpoint: every module body, then every reached function, then
+        // whatever read a binding that grew, until nothing grows.
+        let n = self.modules.len();
+        for u in 0..n {
+            self.enqueue(u as u32);
+        }
+        let entry: Vec<Id> = self.reached.iter().copied().collect();
+        for id in entry {
+            self.enqueue((n + id) as u32);
+        }
+        let t = std::time::Instant::now();
+        let mut runs = vec![0u32; self.queued.len()];
+        let mut capped = false;
+        while let Some(u) = self.queue.pop_front() {
+            self.queued[u as usize] = false;
+            if runs[u as usize] >= MAX_RUNS {
+                capped = true;
+                continue;
             }
-            self.rounds = round + 1;
+            runs[u as usize] += 1;
+            self.runs += 1;
+            self.run_unit(u);
+        }
+        // Every read is tracked, so one more pass over everything changes
+        // nothing; debug builds (the tests) prove it on every scan.
+        if cfg!(debug_assertions) && !capped {
+            self.changed = false;
+            self.round();
+            debug_assert!(
+                !self.changed,
+                "a binding grew after the fixpoint: an untracked read"
+            );
+        }
+        let t = crate::timing::phase(&format!("interp: fixpoint, {} runs", self.runs), t);
+        // The last pass records the SDK calls with every binding complete.
+        self.recording = true;
+        self.round();
+        crate::timing::phase("interp: recording pass", t);
+    }
+
+    fn enqueue(&mut self, u: u32) {
+        if !self.queued[u as usize] {
+            self.queued[u as usize] = true;
+            self.queue.push_back(u);
         }
     }
 
+    fn wake(&mut self, readers: Vec<u32>) {
+        for u in readers {
+            self.enqueue(u);
+        }
+    }
+
+    fn run_unit(&mut self, u: u32) {
+        self.cur_unit = u;
+        let n = self.modules.len();
+        let u = u as usize;
+        if u < n {
+            self.cur_module = u;
+            let modules = self.modules;
+            self.exec_block(&modules[u].body, u);
+        } else {
+            let id = u - n;
+            let def = self.funcs[id].def.clone();
+            let scope = self.funcs[id].scope;
+            self.cur_module = self.scopes[scope].module;
+            if let Some(r) = self.exec_block(&def.body, scope) {
+                self.add_return(id, r);
+            }
+        }
+    }
+
+    /// Marks that the running unit read `name` in `scope`.
+    fn read_var(&self, scope: Id, name: &str) {
+        if self.recording {
+            return;
+        }
+        let mut deps = self.deps.borrow_mut();
+        let m = &mut deps.vars[scope];
+        match m.get_mut(name) {
+            Some(list) => add_reader(list, self.cur_unit),
+            None => {
+                m.insert(name.to_string(), vec![self.cur_unit]);
+            }
+        }
+    }
+
+    /// A function became reachable: it runs.
+    fn reach(&mut self, id: Id) {
+        if self.reached.insert(id) {
+            self.changed = true;
+            self.enqueue((self.modules.len() + id) as u32);
+        }
+    }
+
+    /// One pass over every module body and reached function (the recording
+    /// pass, and the debug check that the fixpoint is complete).
     fn round(&mut self) {
         let modules = self.modules;
         for (i, m) in modules.iter().enumerate() {
             self.cur_module = i;
+            self.cur_unit = i as u32;
             self.exec_block(&m.body, i);
         }
         let mut done = BTreeSet::new();
@@ -241,6 +360,7 @@ impl<'m> Interp<'m> {
             }
             for id in next {
                 done.insert(id);
+                self.cur_unit = (modules.len() + id) as u32;
                 let def = self.funcs[id].def.clone();
                 let scope = self.funcs[id].scope;
                 self.cur_module = self.scopes[scope].module;
@@ -257,6 +377,8 @@ impl<'m> Interp<'m> {
         union_into(entry, vals);
         if entry.len() != before {
             self.changed = true;
+            let readers = self.deps.borrow().returns[id].clone();
+            self.wake(readers);
         }
     }
 
@@ -300,6 +422,10 @@ impl<'m> Interp<'m> {
                 for (name, alias) in names {
                     if name == "*" {
                         if let Some(mid) = base.as_ref().and_then(|b| self.by_name.get(b)) {
+                            if !self.recording {
+                                let unit = self.cur_unit;
+                                add_reader(&mut self.deps.borrow_mut().all_vars[*mid], unit);
+                            }
                             let vars: Vec<(String, ValSet)> = self.scopes[*mid]
                                 .vars
                                 .iter()
@@ -344,7 +470,12 @@ impl<'m> Interp<'m> {
                     for b in bases {
                         union_into(&mut bs, self.eval(b, scope));
                     }
-                    self.classes[cid].bases = bs;
+                    if self.classes[cid].bases != bs {
+                        self.classes[cid].bases = bs;
+                        self.changed = true;
+                        let readers = self.deps.borrow().bases[cid].clone();
+                        self.wake(readers);
+                    }
                     let cscope = self.classes[cid].scope;
                     self.exec_block(body, cscope);
                     self.assign_name(scope, name, one(Value::Class(cid)));
@@ -476,10 +607,11 @@ impl<'m> Interp<'m> {
             _ => {}
         }
         if let Some(b) = base {
-            if let Some(&mid) = self.by_name.get(b)
-                && let Some(v) = self.scopes[mid].vars.get(name)
-            {
-                return v.clone();
+            if let Some(&mid) = self.by_name.get(b) {
+                self.read_var(mid, name);
+                if let Some(v) = self.scopes[mid].vars.get(name) {
+                    return v.clone();
+                }
             }
             let sub = if b.is_empty() {
                 name.to_string()
@@ -497,7 +629,9 @@ impl<'m> Interp<'m> {
         let mut s = Some(scope);
         while let Some(id) = s {
             let sc = &self.scopes[id];
+            self.read_var(id, name);
             if sc.globals.contains(name) {
+                self.read_var(sc.module, name);
                 return self.scopes[sc.module]
                     .vars
                     .get(name)
@@ -538,6 +672,13 @@ impl<'m> Interp<'m> {
         };
         if grew {
             self.changed = true;
+            let deps = self.deps.borrow();
+            let mut readers = deps.all_vars[scope].clone();
+            if let Some(r) = deps.vars[scope].get(name) {
+                readers.extend_from_slice(r);
+            }
+            drop(deps);
+            self.wake(readers);
         }
     }
 
@@ -849,6 +990,9 @@ impl<'m> Interp<'m> {
                 Value::Dict(m) if name == "get" => one(Value::DictGet(m.clone())),
                 Value::Module(m) => {
                     let mid = self.by_name.get(m).copied();
+                    if let Some(id) = mid {
+                        self.read_var(id, name);
+                    }
                     match mid.and_then(|id| self.scopes[id].vars.get(name).cloned()) {
                         Some(v) => v,
                         None => {
@@ -898,6 +1042,10 @@ impl<'m> Interp<'m> {
                 continue;
             }
             let cs = self.classes[c].scope;
+            self.read_var(cs, name);
+            if !self.recording {
+                add_reader(&mut self.deps.borrow_mut().bases[c], self.cur_unit);
+            }
             if let Some(v) = self.scopes[cs].vars.get(name) {
                 return v
                     .iter()
@@ -1019,9 +1167,7 @@ impl<'m> Interp<'m> {
             for a in args.iter().chain(kwargs.values()) {
                 for v in a {
                     match v {
-                        Value::Func(id) | Value::Method(_, id) if self.reached.insert(*id) => {
-                            self.changed = true;
-                        }
+                        Value::Func(id) | Value::Method(_, id) => self.reach(*id),
                         _ => {}
                     }
                 }
@@ -1040,8 +1186,9 @@ impl<'m> Interp<'m> {
         args: &[ValSet],
         kwargs: &BTreeMap<String, ValSet>,
     ) -> ValSet {
-        if self.reached.insert(id) {
-            self.changed = true;
+        self.reach(id);
+        if !self.recording {
+            add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
         }
         let def = self.funcs[id].def.clone();
         let fscope = self.funcs[id].scope;

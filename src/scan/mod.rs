@@ -446,7 +446,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     }
     let mut foreign = BTreeSet::new();
     let debug = std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some();
-    let t0 = crate::timing::phase(&format!("scan: interpreter ({} rounds)", it.rounds), t0);
+    let t0 = crate::timing::phase(&format!("scan: interpreter ({} runs)", it.runs), t0);
     for call in &it.calls {
         let file = rels[call.module].clone();
         if debug {
