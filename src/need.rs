@@ -2,12 +2,12 @@
 //! the evidence behind it. Every stage that finds evidence (scan, CloudTrail,
 //! template) produces needs; synthesis and the diff only read them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
 /// Where a need comes from. Serialised as `{"kind": "code", ...}`.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Source {
     /// A boto3 call in the scanned source tree.
@@ -52,6 +52,9 @@ pub struct Need {
 #[derive(Clone, Debug, Default)]
 pub struct NeedSet {
     pub needs: BTreeMap<String, Need>,
+    /// (action, source) pairs already in `needs`: a large tree gives one
+    /// action thousands of sources, and a linear search made `add` quadratic.
+    seen: HashSet<(String, Source)>,
 }
 
 impl NeedSet {
@@ -88,8 +91,10 @@ impl NeedSet {
             (false, true) => {}
             _ => need.resources.extend(resources),
         }
-        if !need.sources.contains(&source) {
-            need.sources.push(source);
+        let key = (need.action.clone(), source);
+        if !self.seen.contains(&key) {
+            need.sources.push(key.1.clone());
+            self.seen.insert(key);
         }
     }
 
