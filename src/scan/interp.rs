@@ -100,8 +100,8 @@ fn add_reader(list: &mut Vec<u32>, unit: u32) {
     }
 }
 
-pub struct Interp<'m> {
-    modules: &'m [ModuleSrc],
+pub struct Interp {
+    modules: Arc<[ModuleSrc]>,
     by_name: HashMap<String, Id>,
     /// Every dotted suffix of a module name -> the modules that end with it
     /// (sorted), so `import notify` finds `pkg/notify.py` without a scan.
@@ -112,7 +112,8 @@ pub struct Interp<'m> {
     scopes: Vec<Scope>,
     funcs: Vec<FuncInfo>,
     classes: Vec<ClassInfo>,
-    func_ids: HashMap<*const FunctionDef, Id>,
+    /// A `def` (its address: bodies are shared, never moved) -> its function.
+    func_ids: HashMap<usize, Id>,
     returns: HashMap<Id, ValSet>,
     reached: BTreeSet<Id>,
     changed: bool,
@@ -131,10 +132,10 @@ pub struct Interp<'m> {
     queued: Vec<bool>,
 }
 
-impl<'m> Interp<'m> {
-    pub fn new(modules: &'m [ModuleSrc]) -> Self {
+impl Interp {
+    pub fn new(modules: Arc<[ModuleSrc]>) -> Self {
         let mut it = Interp {
-            modules,
+            modules: modules.clone(),
             by_name: HashMap::new(),
             by_suffix: HashMap::new(),
             packages: HashSet::new(),
@@ -212,7 +213,7 @@ impl<'m> Interp<'m> {
                         outer: scope,
                         class,
                     });
-                    self.func_ids.insert(Arc::as_ptr(f), id);
+                    self.func_ids.insert(Arc::as_ptr(f) as usize, id);
                     self.declare(&f.body, fscope, None);
                 }
                 Stmt::Class(_, _, body) => {
@@ -307,7 +308,7 @@ impl<'m> Interp<'m> {
         let u = u as usize;
         if u < n {
             self.cur_module = u;
-            let modules = self.modules;
+            let modules = self.modules.clone();
             self.exec_block(&modules[u].body, u);
         } else {
             let id = u - n;
@@ -346,7 +347,7 @@ impl<'m> Interp<'m> {
     /// One pass over every module body and reached function (the recording
     /// pass, and the debug check that the fixpoint is complete).
     fn round(&mut self) {
-        let modules = self.modules;
+        let modules = self.modules.clone();
         for (i, m) in modules.iter().enumerate() {
             self.cur_module = i;
             self.cur_unit = i as u32;
@@ -451,7 +452,7 @@ impl<'m> Interp<'m> {
                 self.eval(e, scope);
             }
             Stmt::Def(f) => {
-                if let Some(id) = self.func_ids.get(&Arc::as_ptr(f)).copied() {
+                if let Some(id) = self.func_ids.get(&(Arc::as_ptr(f) as usize)).copied() {
                     // Defaults are evaluated where the def is.
                     for p in &f.params {
                         if let Some(d) = &p.default {
@@ -512,7 +513,7 @@ impl<'m> Interp<'m> {
         // methods has no behaviour worth tracking beyond its attributes.
         for s in body {
             if let Stmt::Def(f) = s
-                && let Some(fid) = self.func_ids.get(&Arc::as_ptr(f))
+                && let Some(fid) = self.func_ids.get(&(Arc::as_ptr(f) as usize))
             {
                 return self.funcs[*fid].class;
             }

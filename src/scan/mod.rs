@@ -413,7 +413,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         .and_then(|h| h.rsplit_once('.'))
         .map(|(m, f)| (m.to_string(), f.to_string()));
     let t0 = std::time::Instant::now();
-    let mut it = interp::Interp::new(&modules);
+    let mut it = interp::Interp::new(modules.into());
     it.run(|def, top, module| {
         if let Some((_, f)) = &handler
             && top
@@ -494,5 +494,10 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     report.unresolved = unresolved.into_iter().collect();
     report.assumed_role_calls = foreign.into_iter().collect();
     crate::timing::phase(&format!("scan: mapping ({} calls)", it.calls.len()), t0);
+    // Freeing a large tree's syntax and bindings takes tens of milliseconds
+    // the caller need not wait for.
+    if it.calls.len() > 1000 {
+        std::thread::spawn(move || drop(it));
+    }
     report
 }
