@@ -30,7 +30,7 @@ pub enum OpRef {
     Waiter(String),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SdkCall {
     pub module: Id,
     pub line: usize,
@@ -117,7 +117,9 @@ pub struct Interp {
     returns: HashMap<Id, ValSet>,
     reached: BTreeSet<Id>,
     changed: bool,
-    recording: bool,
+    /// Per unit: the SDK calls and unresolved calls its latest run made.
+    unit_calls: Vec<Vec<SdkCall>>,
+    unit_dynamic: Vec<Vec<Dynamic>>,
     pub calls: Vec<SdkCall>,
     pub dynamic: BTreeSet<Dynamic>,
     /// Recorded calls by the hash of their identity (indexes into `calls`).
@@ -146,7 +148,8 @@ impl Interp {
             returns: HashMap::new(),
             reached: BTreeSet::new(),
             changed: false,
-            recording: false,
+            unit_calls: Vec::new(),
+            unit_dynamic: Vec::new(),
             calls: Vec::new(),
             dynamic: BTreeSet::new(),
             seen_calls: HashMap::new(),
@@ -186,6 +189,8 @@ impl Interp {
         deps.returns = vec![Vec::new(); it.funcs.len()];
         deps.bases = vec![Vec::new(); it.classes.len()];
         it.queued = vec![false; modules.len() + it.funcs.len()];
+        it.unit_calls = vec![Vec::new(); it.queued.len()];
+        it.unit_dynamic = vec![Vec::new(); it.queued.len()];
         it
     }
 
@@ -273,20 +278,33 @@ impl Interp {
             self.run_unit(u);
         }
         // Every read is tracked, so one more pass over everything changes
-        // nothing; debug builds (the tests) prove it on every scan.
+        // nothing and records the same calls; debug builds (the tests) prove
+        // it on every scan.
         if cfg!(debug_assertions) && !capped {
+            let before = (self.unit_calls.clone(), self.unit_dynamic.clone());
             self.changed = false;
             self.round();
             debug_assert!(
                 !self.changed,
                 "a binding grew after the fixpoint: an untracked read"
             );
+            debug_assert!(
+                before == (self.unit_calls.clone(), self.unit_dynamic.clone()),
+                "a call recorded differently after the fixpoint: an untracked read"
+            );
         }
-        let t = crate::timing::phase(&format!("interp: fixpoint, {} runs", self.runs), t);
-        // The last pass records the SDK calls with every binding complete.
-        self.recording = true;
-        self.round();
-        crate::timing::phase("interp: recording pass", t);
+        // Each unit's last run saw every binding it read in its final state,
+        // so its calls are the calls. Collected in unit order (modules, then
+        // functions), the same call reached twice kept once.
+        for u in 0..self.unit_calls.len() {
+            for c in std::mem::take(&mut self.unit_calls[u]) {
+                self.keep_call(c);
+            }
+            for d in std::mem::take(&mut self.unit_dynamic[u]) {
+                self.dynamic.insert(d);
+            }
+        }
+        crate::timing::phase(&format!("interp: fixpoint, {} runs", self.runs), t);
     }
 
     fn enqueue(&mut self, u: u32) {
@@ -304,6 +322,8 @@ impl Interp {
 
     fn run_unit(&mut self, u: u32) {
         self.cur_unit = u;
+        self.unit_calls[u as usize].clear();
+        self.unit_dynamic[u as usize].clear();
         let n = self.modules.len();
         let u = u as usize;
         if u < n {
@@ -323,9 +343,6 @@ impl Interp {
 
     /// Marks that the running unit read `name` in `scope`.
     fn read_var(&self, scope: Id, name: &str) {
-        if self.recording {
-            return;
-        }
         let mut deps = self.deps.borrow_mut();
         let m = &mut deps.vars[scope];
         match m.get_mut(name) {
@@ -344,13 +361,15 @@ impl Interp {
         }
     }
 
-    /// One pass over every module body and reached function (the recording
-    /// pass, and the debug check that the fixpoint is complete).
+    /// One pass over every module body and reached function: the debug
+    /// check that the fixpoint is complete.
     fn round(&mut self) {
         let modules = self.modules.clone();
         for (i, m) in modules.iter().enumerate() {
             self.cur_module = i;
             self.cur_unit = i as u32;
+            self.unit_calls[i].clear();
+            self.unit_dynamic[i].clear();
             self.exec_block(&m.body, i);
         }
         let mut done = BTreeSet::new();
@@ -362,6 +381,8 @@ impl Interp {
             for id in next {
                 done.insert(id);
                 self.cur_unit = (modules.len() + id) as u32;
+                self.unit_calls[modules.len() + id].clear();
+                self.unit_dynamic[modules.len() + id].clear();
                 let def = self.funcs[id].def.clone();
                 let scope = self.funcs[id].scope;
                 self.cur_module = self.scopes[scope].module;
@@ -423,10 +444,8 @@ impl Interp {
                 for (name, alias) in names {
                     if name == "*" {
                         if let Some(mid) = base.as_ref().and_then(|b| self.by_name.get(b)) {
-                            if !self.recording {
-                                let unit = self.cur_unit;
-                                add_reader(&mut self.deps.borrow_mut().all_vars[*mid], unit);
-                            }
+                            let unit = self.cur_unit;
+                            add_reader(&mut self.deps.borrow_mut().all_vars[*mid], unit);
                             let vars: Vec<(String, ValSet)> = self.scopes[*mid]
                                 .vars
                                 .iter()
@@ -1044,7 +1063,7 @@ impl Interp {
             }
             let cs = self.classes[c].scope;
             self.read_var(cs, name);
-            if !self.recording {
+            {
                 add_reader(&mut self.deps.borrow_mut().bases[c], self.cur_unit);
             }
             if let Some(v) = self.scopes[cs].vars.get(name) {
@@ -1188,7 +1207,7 @@ impl Interp {
         kwargs: &BTreeMap<String, ValSet>,
     ) -> ValSet {
         self.reach(id);
-        if !self.recording {
+        {
             add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
         }
         let def = self.funcs[id].def.clone();
@@ -1264,13 +1283,11 @@ impl Interp {
     }
 
     fn dynamic_at(&mut self, line: usize, reason: String) {
-        if self.recording {
-            self.dynamic.insert(Dynamic {
-                module: self.cur_module,
-                line,
-                reason,
-            });
-        }
+        self.unit_dynamic[self.cur_unit as usize].push(Dynamic {
+            module: self.cur_module,
+            line,
+            reason,
+        });
     }
 
     /// `boto3.client(...)`, `session.client(...)`, and the resource forms.
@@ -1308,23 +1325,7 @@ impl Interp {
         args: BTreeMap<String, ValSet>,
         line: usize,
     ) {
-        if !self.recording {
-            return;
-        }
-        // The same call reached twice (a function called from two places)
-        // is one call: compare by hash, then exactly.
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (self.cur_module, line, sdk, &op, &args).hash(&mut h);
-        let same = self.seen_calls.entry(h.finish()).or_default();
-        let module = self.cur_module;
-        if same.iter().any(|&i| {
-            let c = &self.calls[i];
-            c.module == module && c.line == line && c.sdk == *sdk && c.op == op && c.args == args
-        }) {
-            return;
-        }
-        same.push(self.calls.len());
-        self.calls.push(SdkCall {
+        self.unit_calls[self.cur_unit as usize].push(SdkCall {
             module: self.cur_module,
             line,
             sdk: sdk.clone(),
@@ -1332,6 +1333,26 @@ impl Interp {
             display,
             args,
         });
+    }
+
+    /// Adds a recorded call unless the same call is already kept: compare
+    /// by hash, then exactly.
+    fn keep_call(&mut self, c: SdkCall) {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (c.module, c.line, &c.sdk, &c.op, &c.args).hash(&mut h);
+        let same = self.seen_calls.entry(h.finish()).or_default();
+        if same.iter().any(|&i| {
+            let k = &self.calls[i];
+            k.module == c.module
+                && k.line == c.line
+                && k.sdk == c.sdk
+                && k.op == c.op
+                && k.args == c.args
+        }) {
+            return;
+        }
+        same.push(self.calls.len());
+        self.calls.push(c);
     }
 
     fn sdk_method(
@@ -1503,20 +1524,15 @@ impl Interp {
                     "upload_fileobj" => positional(args, kwargs, &["Fileobj", "Bucket", "Key"]),
                     "download_fileobj" => positional(args, kwargs, &["Bucket", "Key", "Fileobj"]),
                     "copy" => positional(args, kwargs, &["CopySource", "Bucket", "Key"]),
-                    // Only the last round records; earlier rounds need the
-                    // arguments only for what the call returns.
-                    _ if self.recording || name == "get_queue_url" => kwargs.clone(),
-                    _ => BTreeMap::new(),
+                    _ => kwargs.clone(),
                 };
-                if self.recording {
-                    self.record(
-                        sdk,
-                        OpRef::Method(name.to_string()),
-                        disp(name),
-                        a.clone(),
-                        line,
-                    );
-                }
+                self.record(
+                    sdk,
+                    OpRef::Method(name.to_string()),
+                    disp(name),
+                    a.clone(),
+                    line,
+                );
                 match name {
                     "assume_role"
                     | "assume_role_with_web_identity"
