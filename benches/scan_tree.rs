@@ -18,6 +18,11 @@ use std::time::{Duration, Instant};
 
 use tighten::scan::{ScanOptions, scan_path};
 
+// The allocator the `tighten` binary uses, for the scan and the parse-only
+// baseline alike.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIZES: &[usize] = &[1, 100, 2_000, 20_000];
 /// Bump when the generator changes, so stale trees are rewritten.
 const GENERATOR_VERSION: &str = "3";
