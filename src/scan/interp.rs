@@ -9,8 +9,13 @@
 //! what keeps dead code (a helper nobody calls, a call after `return`) out of
 //! the policy.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
+
+/// Hash maps keyed by names and ids, with a fast fixed-seed hash: the
+/// interpreter hashes a name at every lookup, and SipHash showed in profiles.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
@@ -138,21 +143,21 @@ impl Interp {
     pub fn new(modules: Arc<[ModuleSrc]>) -> Self {
         let mut it = Interp {
             modules: modules.clone(),
-            by_name: HashMap::new(),
-            by_suffix: HashMap::new(),
-            packages: HashSet::new(),
+            by_name: HashMap::default(),
+            by_suffix: HashMap::default(),
+            packages: HashSet::default(),
             scopes: Vec::new(),
             funcs: Vec::new(),
             classes: Vec::new(),
-            func_ids: HashMap::new(),
-            returns: HashMap::new(),
+            func_ids: HashMap::default(),
+            returns: HashMap::default(),
             reached: BTreeSet::new(),
             changed: false,
             unit_calls: Vec::new(),
             unit_dynamic: Vec::new(),
             calls: Vec::new(),
             dynamic: BTreeSet::new(),
-            seen_calls: HashMap::new(),
+            seen_calls: HashMap::default(),
             cur_module: 0,
             depth: 0,
             runs: 0,
@@ -174,9 +179,9 @@ impl Interp {
                 }
             }
             it.scopes.push(Scope {
-                vars: HashMap::new(),
+                vars: HashMap::default(),
                 parent: None,
-                globals: HashSet::new(),
+                globals: HashSet::default(),
                 module: i,
             });
         }
@@ -184,7 +189,7 @@ impl Interp {
             it.declare(&m.body, i, None);
         }
         let deps = it.deps.get_mut();
-        deps.vars = vec![HashMap::new(); it.scopes.len()];
+        deps.vars = vec![HashMap::default(); it.scopes.len()];
         deps.all_vars = vec![Vec::new(); it.scopes.len()];
         deps.returns = vec![Vec::new(); it.funcs.len()];
         deps.bases = vec![Vec::new(); it.classes.len()];
@@ -202,13 +207,13 @@ impl Interp {
                     let module = self.scopes[scope].module;
                     let fscope = self.scopes.len();
                     self.scopes.push(Scope {
-                        vars: HashMap::new(),
+                        vars: HashMap::default(),
                         parent: Some(if class.is_some() {
                             self.scopes[scope].parent.unwrap_or(scope)
                         } else {
                             scope
                         }),
-                        globals: HashSet::new(),
+                        globals: HashSet::default(),
                         module,
                     });
                     let id = self.funcs.len();
@@ -225,9 +230,9 @@ impl Interp {
                     let module = self.scopes[scope].module;
                     let cscope = self.scopes.len();
                     self.scopes.push(Scope {
-                        vars: HashMap::new(),
+                        vars: HashMap::default(),
                         parent: Some(scope),
-                        globals: HashSet::new(),
+                        globals: HashSet::default(),
                         module,
                     });
                     let cid = self.classes.len();
@@ -257,7 +262,7 @@ impl Interp {
         // The fixpoint: every module body, then every reached function, then
         // whatever read a binding that grew, until nothing grows.
         let n = self.modules.len();
-        for u in 0..n {
+        for u in self.import_order() {
             self.enqueue(u as u32);
         }
         let entry: Vec<Id> = self.reached.iter().copied().collect();
@@ -304,7 +309,62 @@ impl Interp {
                 self.dynamic.insert(d);
             }
         }
-        crate::timing::phase(&format!("interp: fixpoint, {} runs", self.runs), t);
+        crate::timing::phase(
+            &format!(
+                "interp: fixpoint, {} runs of {} units ({} twice or more)",
+                self.runs,
+                runs.iter().filter(|r| **r > 0).count(),
+                runs.iter().filter(|r| **r > 1).count()
+            ),
+            t,
+        );
+    }
+
+    /// Modules ordered so that a module runs after the modules it imports
+    /// at its top level (cycles broken by path order): its names are bound
+    /// by then, which saves re-running it.
+    fn import_order(&mut self) -> Vec<Id> {
+        let n = self.modules.len();
+        let modules = self.modules.clone();
+        let mut imports: Vec<Vec<Id>> = vec![Vec::new(); n];
+        for (i, m) in modules.iter().enumerate() {
+            self.cur_module = i;
+            for s in &m.body {
+                let target = match s {
+                    Stmt::Import(name, _) => self.find_module(name),
+                    Stmt::ImportFrom(level, module, _) => self.resolve_from(*level, module),
+                    _ => None,
+                };
+                if let Some(&t) = target.as_ref().and_then(|t| self.by_name.get(t))
+                    && t != i
+                {
+                    imports[i].push(t);
+                }
+            }
+        }
+        let mut order = Vec::with_capacity(n);
+        let mut state = vec![0u8; n]; // 0 new, 1 on the stack, 2 done
+        for root in 0..n {
+            if state[root] != 0 {
+                continue;
+            }
+            // Iterative post-order: (module, next import to visit).
+            let mut stack = vec![(root, 0usize)];
+            state[root] = 1;
+            while let Some((m, k)) = stack.pop() {
+                if let Some(&t) = imports[m].get(k) {
+                    stack.push((m, k + 1));
+                    if state[t] == 0 {
+                        state[t] = 1;
+                        stack.push((t, 0));
+                    }
+                } else {
+                    state[m] = 2;
+                    order.push(m);
+                }
+            }
+        }
+        order
     }
 
     fn enqueue(&mut self, u: u32) {
@@ -1055,7 +1115,7 @@ impl Interp {
     }
 
     fn class_attr(&self, cid: Id, name: &str, bind: bool) -> ValSet {
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::default();
         let mut stack = vec![cid];
         while let Some(c) = stack.pop() {
             if !seen.insert(c) {
@@ -1220,7 +1280,7 @@ impl Interp {
         }
         let mut extra_kw = BTreeMap::new();
         let mut pos = args.iter();
-        let mut named: HashSet<&str> = HashSet::new();
+        let mut named: HashSet<&str> = HashSet::default();
         for p in params {
             match p.star {
                 1 => {

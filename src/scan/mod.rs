@@ -230,6 +230,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
         });
     }
     let mut report = analyse(parsed, opts);
+    let t = crate::timing::phase("scan: analysed", std::time::Instant::now());
     report.files_scanned = files;
     // A policy from no code at all (a wrong path, a tree of skipped files)
     // must not read as a clean result.
@@ -243,6 +244,7 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
     warnings.sort();
     warnings.dedup();
     report.warnings = warnings;
+    crate::timing::phase("scan: warnings", t);
     Ok(report)
 }
 
@@ -389,6 +391,7 @@ fn looks_like_handler(def: &ir::FunctionDef) -> bool {
 }
 
 fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
+    crate::timing::phase("scan: analyse starts", std::time::Instant::now());
     let any_handler = parsed.iter().any(|p| {
         p.body
             .iter()
@@ -412,8 +415,9 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         .as_ref()
         .and_then(|h| h.rsplit_once('.'))
         .map(|(m, f)| (m.to_string(), f.to_string()));
-    let t0 = std::time::Instant::now();
+    let t0 = crate::timing::phase("scan: modules ready", std::time::Instant::now());
     let mut it = interp::Interp::new(modules.into());
+    let t0 = crate::timing::phase("scan: interpreter set up", t0);
     it.run(|def, top, module| {
         if let Some((_, f)) = &handler
             && top
@@ -447,7 +451,14 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     let mut foreign = BTreeSet::new();
     let debug = std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some();
     let t0 = crate::timing::phase(&format!("scan: interpreter ({} runs)", it.runs), t0);
-    for call in &it.calls {
+    // Mapping reads only the table: in parallel on a large tree.
+    let mapped: Vec<_> = if it.calls.len() > 256 {
+        use rayon::prelude::*;
+        it.calls.par_iter().map(|c| map::map_call(c, &cx)).collect()
+    } else {
+        it.calls.iter().map(|c| map::map_call(c, &cx)).collect()
+    };
+    for (call, result) in it.calls.iter().zip(mapped) {
         let file = rels[call.module].clone();
         if debug {
             eprintln!(
@@ -458,7 +469,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
                 call.args.keys().collect::<Vec<_>>()
             );
         }
-        match map::map_call(call, &cx) {
+        match result {
             Ok(mapped) => {
                 if call.sdk.foreign {
                     foreign.insert(ForeignCall {
