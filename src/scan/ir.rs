@@ -96,13 +96,69 @@ pub enum Stmt {
     Global(Vec<String>),
 }
 
+/// Field ids of the Python grammar, resolved once: `child_by_field_name`
+/// searches the grammar's field names by string at every call.
+struct Fields {
+    alias: u16,
+    alternative: u16,
+    arguments: u16,
+    attribute: u16,
+    body: u16,
+    condition: u16,
+    definition: u16,
+    expression: u16,
+    function: u16,
+    key: u16,
+    left: u16,
+    module_name: u16,
+    name: u16,
+    object: u16,
+    operator: u16,
+    parameters: u16,
+    right: u16,
+    subscript: u16,
+    superclasses: u16,
+    value: u16,
+}
+
+fn fields() -> &'static Fields {
+    static F: std::sync::OnceLock<Fields> = std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        let lang: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        let id = |n: &str| lang.field_id_for_name(n).map_or(u16::MAX, |i| i.get());
+        Fields {
+            alias: id("alias"),
+            alternative: id("alternative"),
+            arguments: id("arguments"),
+            attribute: id("attribute"),
+            body: id("body"),
+            condition: id("condition"),
+            definition: id("definition"),
+            expression: id("expression"),
+            function: id("function"),
+            key: id("key"),
+            left: id("left"),
+            module_name: id("module_name"),
+            name: id("name"),
+            object: id("object"),
+            operator: id("operator"),
+            parameters: id("parameters"),
+            right: id("right"),
+            subscript: id("subscript"),
+            superclasses: id("superclasses"),
+            value: id("value"),
+        }
+    })
+}
+
 pub struct Lowering<'a> {
     src: &'a [u8],
+    f: &'static Fields,
 }
 
 impl<'a> Lowering<'a> {
     pub fn new(src: &'a [u8]) -> Self {
-        Lowering { src }
+        Lowering { src, f: fields() }
     }
 
     fn text(&self, n: Node) -> String {
@@ -132,8 +188,8 @@ impl<'a> Lowering<'a> {
                 for c in n.children_by_field_name("name", &mut cur) {
                     match c.kind() {
                         "aliased_import" => {
-                            let name = c.child_by_field_name("name").map(|x| self.text(x));
-                            let alias = c.child_by_field_name("alias").map(|x| self.text(x));
+                            let name = c.child_by_field_id(self.f.name).map(|x| self.text(x));
+                            let alias = c.child_by_field_id(self.f.alias).map(|x| self.text(x));
                             if let Some(name) = name {
                                 out.push(Stmt::Import(name, alias));
                             }
@@ -143,7 +199,7 @@ impl<'a> Lowering<'a> {
                 }
             }
             "import_from_statement" => {
-                let (level, module) = match n.child_by_field_name("module_name") {
+                let (level, module) = match n.child_by_field_id(self.f.module_name) {
                     Some(m) if m.kind() == "relative_import" => {
                         let t = self.text(m);
                         let level = t.chars().take_while(|c| *c == '.').count();
@@ -157,8 +213,8 @@ impl<'a> Lowering<'a> {
                 for c in n.children_by_field_name("name", &mut cur) {
                     match c.kind() {
                         "aliased_import" => {
-                            if let Some(name) = c.child_by_field_name("name") {
-                                let alias = c.child_by_field_name("alias").map(|x| self.text(x));
+                            if let Some(name) = c.child_by_field_id(self.f.name) {
+                                let alias = c.child_by_field_id(self.f.alias).map(|x| self.text(x));
                                 names.push((self.text(name), alias));
                             }
                         }
@@ -198,7 +254,7 @@ impl<'a> Lowering<'a> {
                         out.extend(inner);
                     }
                 }
-                if let Some(d) = n.child_by_field_name("definition") {
+                if let Some(d) = n.child_by_field_id(self.f.definition) {
                     match d.kind() {
                         "function_definition" => {
                             if let Some(f) = self.function(d, true, depth) {
@@ -211,11 +267,11 @@ impl<'a> Lowering<'a> {
             }
             "class_definition" => {
                 let name = n
-                    .child_by_field_name("name")
+                    .child_by_field_id(self.f.name)
                     .map(|x| self.text(x))
                     .unwrap_or_default();
                 let bases = n
-                    .child_by_field_name("superclasses")
+                    .child_by_field_id(self.f.superclasses)
                     .map(|s| {
                         let mut cur = s.walk();
                         s.named_children(&mut cur)
@@ -224,7 +280,7 @@ impl<'a> Lowering<'a> {
                     })
                     .unwrap_or_default();
                 let body = n
-                    .child_by_field_name("body")
+                    .child_by_field_id(self.f.body)
                     .map(|b| self.block(b, depth))
                     .unwrap_or_default();
                 out.push(Stmt::Class(name, bases, body));
@@ -253,13 +309,13 @@ impl<'a> Lowering<'a> {
             }
             "for_statement" => {
                 let target = n
-                    .child_by_field_name("left")
+                    .child_by_field_id(self.f.left)
                     .map(|c| self.expr(c, depth + 1));
                 let iter = n
-                    .child_by_field_name("right")
+                    .child_by_field_id(self.f.right)
                     .map(|c| self.expr(c, depth + 1));
                 let body = n
-                    .child_by_field_name("body")
+                    .child_by_field_id(self.f.body)
                     .map(|b| self.block(b, depth))
                     .unwrap_or_default();
                 if let (Some(t), Some(i)) = (target, iter) {
@@ -267,7 +323,7 @@ impl<'a> Lowering<'a> {
                 } else {
                     out.push(Stmt::Block(body));
                 }
-                if let Some(alt) = n.child_by_field_name("alternative") {
+                if let Some(alt) = n.child_by_field_id(self.f.alternative) {
                     out.push(Stmt::Block(self.block(alt, depth)));
                 }
             }
@@ -281,11 +337,11 @@ impl<'a> Lowering<'a> {
                             if item.kind() != "with_item" {
                                 continue;
                             }
-                            if let Some(v) = item.child_by_field_name("value") {
+                            if let Some(v) = item.child_by_field_id(self.f.value) {
                                 if v.kind() == "as_pattern" {
                                     let val = v.named_child(0).map(|x| self.expr(x, depth + 1));
                                     let alias = v
-                                        .child_by_field_name("alias")
+                                        .child_by_field_id(self.f.alias)
                                         .and_then(|a| a.named_child(0).or(Some(a)))
                                         .map(|x| self.expr(x, depth + 1));
                                     if let Some(val) = val {
@@ -299,14 +355,14 @@ impl<'a> Lowering<'a> {
                     }
                 }
                 let body = n
-                    .child_by_field_name("body")
+                    .child_by_field_id(self.f.body)
                     .map(|b| self.block(b, depth))
                     .unwrap_or_default();
                 out.push(Stmt::With(items, body));
             }
             "if_statement" | "elif_clause" | "while_statement" => {
                 let mut inner = Vec::new();
-                if let Some(c) = n.child_by_field_name("condition") {
+                if let Some(c) = n.child_by_field_id(self.f.condition) {
                     inner.push(Stmt::Expr(self.expr(c, depth + 1)));
                 }
                 // Each branch is its own block: a `return` in one branch must
@@ -390,10 +446,10 @@ impl<'a> Lowering<'a> {
                 let mut targets = Vec::new();
                 let mut cur = n;
                 loop {
-                    if let Some(l) = cur.child_by_field_name("left") {
+                    if let Some(l) = cur.child_by_field_id(self.f.left) {
                         targets.push(self.expr(l, depth + 1));
                     }
-                    match cur.child_by_field_name("right") {
+                    match cur.child_by_field_id(self.f.right) {
                         Some(r) if r.kind() == "assignment" => cur = r,
                         Some(r) => {
                             let v = self.expr(r, depth + 1);
@@ -406,8 +462,8 @@ impl<'a> Lowering<'a> {
             }
             "augmented_assignment" => {
                 if let (Some(l), Some(r)) = (
-                    n.child_by_field_name("left"),
-                    n.child_by_field_name("right"),
+                    n.child_by_field_id(self.f.left),
+                    n.child_by_field_id(self.f.right),
                 ) {
                     let left = self.expr(l, depth + 1);
                     let right = self.expr(r, depth + 1);
@@ -429,16 +485,16 @@ impl<'a> Lowering<'a> {
     }
 
     fn function(&self, n: Node, decorated: bool, depth: usize) -> Option<FunctionDef> {
-        let name = self.text(n.child_by_field_name("name")?);
+        let name = self.text(n.child_by_field_id(self.f.name)?);
         let mut params = Vec::new();
-        if let Some(ps) = n.child_by_field_name("parameters") {
+        if let Some(ps) = n.child_by_field_id(self.f.parameters) {
             let mut cur = ps.walk();
             for p in ps.named_children(&mut cur) {
                 self.param(p, depth, &mut params);
             }
         }
         let body = n
-            .child_by_field_name("body")
+            .child_by_field_id(self.f.body)
             .map(|b| self.block(b, depth))
             .unwrap_or_default();
         Some(FunctionDef {
@@ -474,11 +530,11 @@ impl<'a> Lowering<'a> {
                 })
             }
             "default_parameter" | "typed_default_parameter" => {
-                if let Some(name) = p.child_by_field_name("name") {
+                if let Some(name) = p.child_by_field_id(self.f.name) {
                     out.push(Param {
                         name: self.text(name),
                         default: p
-                            .child_by_field_name("value")
+                            .child_by_field_id(self.f.value)
                             .map(|v| self.expr(v, depth + 1)),
                         star: 0,
                     });
@@ -513,22 +569,22 @@ impl<'a> Lowering<'a> {
         match n.kind() {
             "identifier" => Expr::Name(self.text(n)),
             "attribute" => {
-                let obj = n.child_by_field_name("object").map(|o| self.expr(o, d));
-                let attr = n.child_by_field_name("attribute").map(|a| self.text(a));
+                let obj = n.child_by_field_id(self.f.object).map(|o| self.expr(o, d));
+                let attr = n.child_by_field_id(self.f.attribute).map(|a| self.text(a));
                 match (obj, attr) {
                     (Some(o), Some(a)) => Expr::Attr(Box::new(o), a, n.start_position().row + 1),
                     (o, _) => Expr::Other(o.into_iter().collect()),
                 }
             }
             "call" => {
-                let Some(f) = n.child_by_field_name("function") else {
+                let Some(f) = n.child_by_field_id(self.f.function) else {
                     return Expr::Other(self.children_exprs(n, d));
                 };
                 let func = self.expr(f, d);
                 let mut args = Vec::new();
                 let mut kwargs = Vec::new();
                 let mut splats = Vec::new();
-                if let Some(a) = n.child_by_field_name("arguments") {
+                if let Some(a) = n.child_by_field_id(self.f.arguments) {
                     if a.kind() == "generator_expression" {
                         args.push(self.expr(a, d));
                     } else {
@@ -536,9 +592,10 @@ impl<'a> Lowering<'a> {
                         for c in a.named_children(&mut cur) {
                             match c.kind() {
                                 "keyword_argument" => {
-                                    let name = c.child_by_field_name("name").map(|x| self.text(x));
+                                    let name =
+                                        c.child_by_field_id(self.f.name).map(|x| self.text(x));
                                     let value =
-                                        c.child_by_field_name("value").map(|x| self.expr(x, d));
+                                        c.child_by_field_id(self.f.value).map(|x| self.expr(x, d));
                                     if let (Some(name), Some(value)) = (name, value) {
                                         kwargs.push((name, value));
                                     }
@@ -583,8 +640,10 @@ impl<'a> Lowering<'a> {
             "false" => Expr::Bool(false),
             "none" => Expr::None,
             "subscript" => {
-                let v = n.child_by_field_name("value").map(|x| self.expr(x, d));
-                let s = n.child_by_field_name("subscript").map(|x| self.expr(x, d));
+                let v = n.child_by_field_id(self.f.value).map(|x| self.expr(x, d));
+                let s = n
+                    .child_by_field_id(self.f.subscript)
+                    .map(|x| self.expr(x, d));
                 match (v, s) {
                     (Some(v), Some(s)) => Expr::Subscript(Box::new(v), Box::new(s)),
                     (v, s) => Expr::Other(v.into_iter().chain(s).collect()),
@@ -596,8 +655,8 @@ impl<'a> Lowering<'a> {
                 for c in n.named_children(&mut cur) {
                     match c.kind() {
                         "pair" => {
-                            let k = c.child_by_field_name("key").map(|x| self.expr(x, d));
-                            let v = c.child_by_field_name("value").map(|x| self.expr(x, d));
+                            let k = c.child_by_field_id(self.f.key).map(|x| self.expr(x, d));
+                            let v = c.child_by_field_id(self.f.value).map(|x| self.expr(x, d));
                             if let (Some(k), Some(v)) = (k, v) {
                                 pairs.push((Some(k), v));
                             }
@@ -619,9 +678,9 @@ impl<'a> Lowering<'a> {
                 _ => Expr::Other(self.children_exprs(n, d)),
             },
             "binary_operator" => {
-                let l = n.child_by_field_name("left").map(|x| self.expr(x, d));
-                let r = n.child_by_field_name("right").map(|x| self.expr(x, d));
-                let op = n.child_by_field_name("operator").map(|o| self.text(o));
+                let l = n.child_by_field_id(self.f.left).map(|x| self.expr(x, d));
+                let r = n.child_by_field_id(self.f.right).map(|x| self.expr(x, d));
+                let op = n.child_by_field_id(self.f.operator).map(|o| self.text(o));
                 match (l, r, op.as_deref()) {
                     (Some(l), Some(r), Some("+")) => Expr::Add(Box::new(l), Box::new(r)),
                     (Some(l), Some(r), Some("%")) => {
@@ -632,8 +691,8 @@ impl<'a> Lowering<'a> {
                 }
             }
             "boolean_operator" => {
-                let l = n.child_by_field_name("left").map(|x| self.expr(x, d));
-                let r = n.child_by_field_name("right").map(|x| self.expr(x, d));
+                let l = n.child_by_field_id(self.f.left).map(|x| self.expr(x, d));
+                let r = n.child_by_field_id(self.f.right).map(|x| self.expr(x, d));
                 Expr::Either(l.into_iter().chain(r).collect())
             }
             "conditional_expression" => {
@@ -664,8 +723,8 @@ impl<'a> Lowering<'a> {
                 for c in n.named_children(&mut cur) {
                     match c.kind() {
                         "for_in_clause" => {
-                            let l = c.child_by_field_name("left").map(|x| self.expr(x, d));
-                            let r = c.child_by_field_name("right").map(|x| self.expr(x, d));
+                            let l = c.child_by_field_id(self.f.left).map(|x| self.expr(x, d));
+                            let r = c.child_by_field_id(self.f.right).map(|x| self.expr(x, d));
                             if let (Some(l), Some(r)) = (l, r) {
                                 gens.push((l, r));
                             }
@@ -675,7 +734,7 @@ impl<'a> Lowering<'a> {
                     }
                 }
                 let body = n
-                    .child_by_field_name("body")
+                    .child_by_field_id(self.f.body)
                     .map(|b| self.expr(b, d))
                     .unwrap_or(Expr::Other(vec![]));
                 let body = if rest.is_empty() {
@@ -688,7 +747,7 @@ impl<'a> Lowering<'a> {
             }
             "lambda" => {
                 let mut params = Vec::new();
-                if let Some(ps) = n.child_by_field_name("parameters") {
+                if let Some(ps) = n.child_by_field_id(self.f.parameters) {
                     let mut cur = ps.walk();
                     let mut ps2 = Vec::new();
                     for p in ps.named_children(&mut cur) {
@@ -697,7 +756,7 @@ impl<'a> Lowering<'a> {
                     params = ps2.into_iter().map(|p| p.name).collect();
                 }
                 let body = n
-                    .child_by_field_name("body")
+                    .child_by_field_id(self.f.body)
                     .map(|b| self.expr(b, d))
                     .unwrap_or(Expr::Other(vec![]));
                 Expr::Lambda(params, Box::new(body))
@@ -708,7 +767,7 @@ impl<'a> Lowering<'a> {
             },
             "named_expression" => {
                 // (x := value): value; the binding is rare around boto3.
-                match n.child_by_field_name("value") {
+                match n.child_by_field_id(self.f.value) {
                     Some(v) => self.expr(v, d),
                     None => Expr::Other(vec![]),
                 }
@@ -726,7 +785,7 @@ impl<'a> Lowering<'a> {
                 "escape_sequence" => parts.push(StrPart::Lit(unescape(&self.text(c)))),
                 "interpolation" => {
                     let e = c
-                        .child_by_field_name("expression")
+                        .child_by_field_id(self.f.expression)
                         .or_else(|| c.named_child(0))
                         .map(|x| self.expr(x, d))
                         .unwrap_or(Expr::Other(vec![]));
