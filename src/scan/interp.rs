@@ -265,14 +265,23 @@ impl Interp {
         for u in self.import_order() {
             self.enqueue(u as u32);
         }
-        let entry: Vec<Id> = self.reached.iter().copied().collect();
-        for id in entry {
-            self.enqueue((n + id) as u32);
-        }
+        // Entry functions start once the module bodies (and the factories
+        // they call) have settled, so they first run with module-level
+        // bindings complete.
+        let mut entry: Vec<Id> = self.reached.iter().copied().collect();
         let t = std::time::Instant::now();
         let mut runs = vec![0u32; self.queued.len()];
         let mut capped = false;
-        while let Some(u) = self.queue.pop_front() {
+        loop {
+            let Some(u) = self.queue.pop_front() else {
+                if entry.is_empty() {
+                    break;
+                }
+                for id in std::mem::take(&mut entry) {
+                    self.enqueue((n + id) as u32);
+                }
+                continue;
+            };
             self.queued[u as usize] = false;
             if runs[u as usize] >= MAX_RUNS {
                 capped = true;
@@ -310,12 +319,18 @@ impl Interp {
             }
         }
         crate::timing::phase(
-            &format!(
+            &(format!(
                 "interp: fixpoint, {} runs of {} units ({} twice or more)",
                 self.runs,
                 runs.iter().filter(|r| **r > 0).count(),
                 runs.iter().filter(|r| **r > 1).count()
-            ),
+            ) + &format!(
+                " [modules twice {}]",
+                runs[..self.modules.len()]
+                    .iter()
+                    .filter(|r| **r > 1)
+                    .count()
+            )),
             t,
         );
     }
