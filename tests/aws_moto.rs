@@ -1013,3 +1013,128 @@ fn documents_are_fetched_concurrently_and_errors_are_deterministic() {
         "{err}"
     );
 }
+
+/// Every file under `dir`, as (key relative to `dir`, path).
+fn files_under(dir: &std::path::Path) -> Vec<(String, std::path::PathBuf)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read fixture dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let key = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((key, p));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn tighten_trail(endpoint: &str, source: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tighten"))
+        .args(["trail", "--trail-logs", source, "--role", "orders-worker"])
+        .args([
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-06-01",
+            "--format",
+            "json",
+        ])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("NO_PROXY", "127.0.0.1")
+        .env("AWS_CONFIG_FILE", "/nonexistent/tighten-test-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/tighten-test-credentials",
+        )
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("run tighten")
+}
+
+/// The CloudTrail fixture tree (an account trail and an organisation trail,
+/// a digest file, gzip and plain files) uploaded to moto's S3 and read back
+/// with `--trail-logs s3://bucket/prefix`: the same report as the same
+/// files on disk. A missing bucket is one error naming the URL.
+#[test]
+fn trail_logs_from_s3_read_like_the_same_files_on_disk() {
+    let Some(server) = moto::MotoServer::start() else {
+        return;
+    };
+    let config = test_config(&server.endpoint);
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/cloudtrail/trail");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let files = files_under(&root);
+    assert!(files.iter().any(|(k, _)| k.contains("CloudTrail-Digest")));
+    tighten::aws::block_on(async {
+        s3.create_bucket()
+            .bucket("org-trail")
+            .send()
+            .await
+            .expect("create bucket");
+        for (key, path) in &files {
+            s3.put_object()
+                .bucket("org-trail")
+                .key(key)
+                .body(std::fs::read(path).expect("fixture").into())
+                .send()
+                .await
+                .expect("put object");
+        }
+        // Not a log file: listed, never read.
+        s3.put_object()
+            .bucket("org-trail")
+            .key("AWSLogs/README.txt")
+            .body(b"not a log".to_vec().into())
+            .send()
+            .await
+            .expect("put object");
+    })
+    .expect("runtime");
+
+    let report = |out: std::process::Output| -> Value {
+        assert!(
+            out.status.success(),
+            "exit {:?}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json report")
+    };
+    let from_s3 = report(tighten_trail(&server.endpoint, "s3://org-trail/AWSLogs/"));
+    let from_disk = report(tighten_trail(&server.endpoint, root.to_str().unwrap()));
+    assert!(!from_s3["needs"].as_array().unwrap().is_empty());
+    for field in ["policy", "needs", "denied", "unmapped"] {
+        assert_eq!(from_s3[field], from_disk[field], "{field}");
+    }
+    for stat in ["files", "records", "matched"] {
+        assert_eq!(from_s3["stats"][stat], from_disk["stats"][stat], "{stat}");
+    }
+
+    let missing = tighten_trail(&server.endpoint, "s3://no-such-bucket/AWSLogs/");
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("s3://no-such-bucket/AWSLogs/") && err.contains("NoSuchBucket"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

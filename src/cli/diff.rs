@@ -115,7 +115,8 @@ pub struct DiffArgs {
     /// used is kept), and removals are split into "never used in the window"
     /// and "unobservable" (data events and `iam:PassRole`, which CloudTrail
     /// does not record by default, prove nothing by their absence).
-    #[arg(long = "trail-logs", value_name = "DIR|FILE")]
+    /// `s3://bucket/prefix` reads the trail's bucket directly.
+    #[arg(long = "trail-logs", value_name = "DIR|FILE|s3://BUCKET/PREFIX")]
     pub trail_logs: Vec<PathBuf>,
 
     /// The role whose CloudTrail sessions to read (default: `--role`, or the

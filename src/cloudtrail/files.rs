@@ -81,7 +81,6 @@ pub fn read_file(
     obs: &mut Observations,
 ) {
     let name = path.display().to_string();
-    obs.stats.files += 1;
     buf.clear();
     let read = File::open(path).and_then(|mut f| {
         let mut magic = [0u8; 2];
@@ -95,31 +94,74 @@ pub fn read_file(
             f.read_to_end(buf).map(|_| ())
         }
     });
+    read_records(&name, buf, read, role, window, obs);
+}
+
+/// Reads a log file already in memory (an S3 object's body), gunzipped into
+/// `buf` when it is gzip. Errors as for [`read_file`].
+pub fn read_bytes(
+    name: &str,
+    data: &[u8],
+    buf: &mut Vec<u8>,
+    role: &RoleSelector,
+    window: &TimeWindow,
+    obs: &mut Observations,
+) {
+    if data.starts_with(&[0x1f, 0x8b]) {
+        buf.clear();
+        let read = MultiGzDecoder::new(data).read_to_end(buf).map(|_| ());
+        read_records(name, buf, read, role, window, obs);
+    } else {
+        read_records(name, data, Ok(()), role, window, obs);
+    }
+}
+
+/// Streams the records of one log file's JSON into `obs`; `read` is how
+/// reading (and decompressing) it ended.
+fn read_records(
+    name: &str,
+    json: &[u8],
+    read: std::io::Result<()>,
+    role: &RoleSelector,
+    window: &TimeWindow,
+    obs: &mut Observations,
+) {
+    obs.stats.files += 1;
     let mut sink = FileSink {
         obs: &mut *obs,
         role,
         window,
-        file: &name,
+        file: name,
     };
-    let parsed = read_log_file(buf, &mut sink);
+    let parsed = read_log_file(json, &mut sink);
     match (read, parsed) {
         (Ok(()), Ok(_)) => {}
-        // On a read error `buf` holds what was decompressed before it: a
+        // On a read error the JSON is what was decompressed before it: a
         // truncated gzip still yields its complete records, and the error
         // names the first record lost.
         (Err(e), Err(LogFileError::Json { records, .. })) => {
             obs.error(
-                &name,
+                name,
                 Some(records),
                 format!("unreadable from this record on: {e}"),
             );
         }
-        (Err(e), _) => obs.error(&name, None, format!("cannot read: {e}")),
+        (Err(e), _) => obs.error(name, None, format!("cannot read: {e}")),
         (Ok(()), Err(e @ LogFileError::Json { records, .. })) => {
-            obs.error(&name, Some(records), e.to_string());
+            obs.error(name, Some(records), e.to_string());
         }
-        (Ok(()), Err(e)) => obs.error(&name, None, e.to_string()),
+        (Ok(()), Err(e)) => obs.error(name, None, e.to_string()),
     }
+}
+
+/// Whether an object or file name is a CloudTrail log file: `.json` or
+/// `.json.gz`, outside the digest and Insights folders of the same tree.
+pub fn is_log_file(path: &str) -> bool {
+    (path.ends_with(".json") || path.ends_with(".json.gz"))
+        && !path.contains("/CloudTrail-Digest/")
+        && !path.contains("/CloudTrail-Insight/")
+        && !path.starts_with("CloudTrail-Digest/")
+        && !path.starts_with("CloudTrail-Insight/")
 }
 
 /// Reads every log file under `paths` in parallel.

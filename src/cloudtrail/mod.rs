@@ -19,6 +19,7 @@ pub mod lookup;
 pub mod normalise;
 pub mod observability;
 pub mod record;
+pub mod s3;
 mod sdk;
 pub mod select;
 pub mod window;
@@ -99,8 +100,10 @@ pub struct TrailSourceArgs {
     /// `.json.gz`), or a directory holding them at any depth, such as a
     /// synced `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/` tree or an
     /// organisation trail's `AWSLogs/<org-id>/<account>/...`. Digest files
-    /// are skipped. Repeat the flag to read several.
-    #[arg(long = "trail-logs", value_name = "DIR|FILE")]
+    /// are skipped. `s3://bucket/prefix` reads the trail's bucket directly
+    /// (ListObjectsV2 and GetObject, one object in memory at a time).
+    /// Repeat the flag to read several.
+    #[arg(long = "trail-logs", value_name = "DIR|FILE|s3://BUCKET/PREFIX")]
     pub trail_logs: Vec<PathBuf>,
 
     /// Read the role's events from CloudTrail's LookupEvents API.
@@ -230,20 +233,23 @@ pub fn collect(args: &TrailSourceArgs) -> anyhow::Result<Option<TrailEvidence>> 
     }
     let (role, window) = args.selection()?;
     let mut obs = Observations::default();
-    if let Some(s3) = args
-        .trail_logs
-        .iter()
-        .find(|p| p.to_string_lossy().starts_with("s3://"))
-    {
-        anyhow::bail!(
-            "--trail-logs {}: reading from S3 directly is not supported yet; sync the prefix first (`aws s3 sync {} ./trail`) or use --trail-athena",
-            s3.display(),
-            s3.display()
-        );
+    // `s3://bucket/prefix` entries are read through the S3 API, the rest
+    // from disk.
+    let mut buckets = Vec::new();
+    let mut local = Vec::new();
+    for p in &args.trail_logs {
+        match s3::S3Location::parse(&p.to_string_lossy()) {
+            Some(loc) => buckets.push(loc.map_err(|e| anyhow::anyhow!("--trail-logs {e}"))?),
+            None => local.push(p.clone()),
+        }
     }
-    let local = &args.trail_logs;
     if !local.is_empty() {
-        obs.merge(files::read_paths(local, &role, &window)?);
+        obs.merge(files::read_paths(&local, &role, &window)?);
+    }
+    if !buckets.is_empty() {
+        let rt = sdk::runtime()?;
+        let config = rt.block_on(sdk::load_config())?;
+        obs.merge(s3::read_locations(&rt, &config, &buckets, &role, &window)?);
     }
     if args.trail_lookup || args.trail_athena {
         let rt = sdk::runtime()?;
