@@ -3,8 +3,9 @@
 //! Flow-insensitive and context-insensitive on purpose: every name holds the
 //! union of everything assigned to it anywhere in its scope, every parameter
 //! the union of what every caller passes, every function returns the union
-//! of its `return`s. Rounds repeat until nothing grows (bounded), then one
-//! last round records the SDK calls. Only reachable code counts: module
+//! of its `return`s. A worklist re-runs a module body or function only when
+//! something it read grew (bounded), and each keeps the SDK calls of its
+//! latest run. Only reachable code counts: module
 //! bodies, Lambda handlers, decorated functions, and what they call. That is
 //! what keeps dead code (a helper nobody calls, a call after `return`) out of
 //! the policy.
@@ -199,7 +200,7 @@ impl Interp {
         it
     }
 
-    /// Registers every function and class, so ids are stable across rounds.
+    /// Registers every function and class, so ids are stable across runs.
     fn declare(&mut self, body: &[Stmt], scope: Id, class: Option<Id>) {
         for s in body {
             match s {
@@ -250,7 +251,7 @@ impl Interp {
         }
     }
 
-    /// Runs to a fixpoint from the given entry functions, then records.
+    /// Runs to a fixpoint from the given entry functions, recording calls.
     pub fn run(&mut self, entries: impl Fn(&FunctionDef, bool, &str) -> bool) {
         for (id, f) in self.funcs.iter().enumerate() {
             let top = f.class.is_none() && f.outer < self.modules.len();
