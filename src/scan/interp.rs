@@ -320,18 +320,13 @@ impl Interp {
             }
         }
         crate::timing::phase(
-            &(format!(
-                "interp: fixpoint, {} runs of {} units ({} twice or more)",
+            &format!(
+                "interp: fixpoint, {} runs of {} units ({} modules and {} functions twice or more)",
                 self.runs,
                 runs.iter().filter(|r| **r > 0).count(),
-                runs.iter().filter(|r| **r > 1).count()
-            ) + &format!(
-                " [modules twice {}]",
-                runs[..self.modules.len()]
-                    .iter()
-                    .filter(|r| **r > 1)
-                    .count()
-            )),
+                runs[..n].iter().filter(|r| **r > 1).count(),
+                runs[n..].iter().filter(|r| **r > 1).count()
+            ),
             t,
         );
     }
@@ -440,13 +435,9 @@ impl Interp {
     /// One pass over every module body and reached function: the debug
     /// check that the fixpoint is complete.
     fn round(&mut self) {
-        let modules = self.modules.clone();
-        for (i, m) in modules.iter().enumerate() {
-            self.cur_module = i;
-            self.cur_unit = i as u32;
-            self.unit_calls[i].clear();
-            self.unit_dynamic[i].clear();
-            self.exec_block(&m.body, i);
+        let n = self.modules.len();
+        for i in 0..n {
+            self.run_unit(i as u32);
         }
         let mut done = BTreeSet::new();
         loop {
@@ -456,15 +447,7 @@ impl Interp {
             }
             for id in next {
                 done.insert(id);
-                self.cur_unit = (modules.len() + id) as u32;
-                self.unit_calls[modules.len() + id].clear();
-                self.unit_dynamic[modules.len() + id].clear();
-                let def = self.funcs[id].def.clone();
-                let scope = self.funcs[id].scope;
-                self.cur_module = self.scopes[scope].module;
-                if let Some(r) = self.exec_block(&def.body, scope) {
-                    self.add_return(id, r);
-                }
+                self.run_unit((n + id) as u32);
             }
         }
     }
@@ -1139,9 +1122,7 @@ impl Interp {
             }
             let cs = self.classes[c].scope;
             self.read_var(cs, name);
-            {
-                add_reader(&mut self.deps.borrow_mut().bases[c], self.cur_unit);
-            }
+            add_reader(&mut self.deps.borrow_mut().bases[c], self.cur_unit);
             if let Some(v) = self.scopes[cs].vars.get(name) {
                 return v
                     .iter()
@@ -1283,9 +1264,7 @@ impl Interp {
         kwargs: &BTreeMap<String, ValSet>,
     ) -> ValSet {
         self.reach(id);
-        {
-            add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
-        }
+        add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
         let def = self.funcs[id].def.clone();
         let fscope = self.funcs[id].scope;
         let mut params = def.params.iter().peekable();

@@ -230,7 +230,6 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
         });
     }
     let mut report = analyse(parsed, opts);
-    let t = crate::timing::phase("scan: analysed", std::time::Instant::now());
     report.files_scanned = files;
     // A policy from no code at all (a wrong path, a tree of skipped files)
     // must not read as a clean result.
@@ -244,7 +243,6 @@ pub fn scan_path(path: &Path, opts: &ScanOptions) -> anyhow::Result<ScanReport> 
     warnings.sort();
     warnings.dedup();
     report.warnings = warnings;
-    crate::timing::phase("scan: warnings", t);
     Ok(report)
 }
 
@@ -391,7 +389,6 @@ fn looks_like_handler(def: &ir::FunctionDef) -> bool {
 }
 
 fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
-    crate::timing::phase("scan: analyse starts", std::time::Instant::now());
     let any_handler = parsed.iter().any(|p| {
         p.body
             .iter()
@@ -415,7 +412,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         .as_ref()
         .and_then(|h| h.rsplit_once('.'))
         .map(|(m, f)| (m.to_string(), f.to_string()));
-    let t0 = crate::timing::phase("scan: modules ready", std::time::Instant::now());
+    let t0 = std::time::Instant::now();
     let mut it = interp::Interp::new(modules.into());
     let t0 = crate::timing::phase("scan: interpreter set up", t0);
     it.run(|def, top, module| {
