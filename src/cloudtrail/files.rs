@@ -36,10 +36,10 @@ pub fn log_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
             let name = name.to_string_lossy();
             let ft = entry.file_type()?;
             if ft.is_dir() {
-                if name != "CloudTrail-Digest" && name != "CloudTrail-Insight" {
+                if !NOT_LOG_FOLDERS.contains(&&*name) {
                     stack.push(p);
                 }
-            } else if name.ends_with(".json") || name.ends_with(".json.gz") {
+            } else if is_log_file(&name) {
                 out.push(p);
             }
         }
@@ -154,14 +154,14 @@ fn read_records(
     }
 }
 
-/// Whether an object or file name is a CloudTrail log file: `.json` or
-/// `.json.gz`, outside the digest and Insights folders of the same tree.
+/// Folders of a trail's tree that hold no API records.
+const NOT_LOG_FOLDERS: [&str; 2] = ["CloudTrail-Digest", "CloudTrail-Insight"];
+
+/// Whether a file name or `/`-separated object key is a CloudTrail log
+/// file: `.json` or `.json.gz`, outside the digest and Insights folders.
 pub fn is_log_file(path: &str) -> bool {
     (path.ends_with(".json") || path.ends_with(".json.gz"))
-        && !path.contains("/CloudTrail-Digest/")
-        && !path.contains("/CloudTrail-Insight/")
-        && !path.starts_with("CloudTrail-Digest/")
-        && !path.starts_with("CloudTrail-Insight/")
+        && !path.split('/').any(|seg| NOT_LOG_FOLDERS.contains(&seg))
 }
 
 /// Reads every log file under `paths` in parallel.

@@ -246,14 +246,13 @@ pub fn collect(args: &TrailSourceArgs) -> anyhow::Result<Option<TrailEvidence>> 
     if !local.is_empty() {
         obs.merge(files::read_paths(&local, &role, &window)?);
     }
-    if !buckets.is_empty() {
+    if !buckets.is_empty() || args.trail_lookup || args.trail_athena {
+        // One runtime and one configuration for every AWS source.
         let rt = sdk::runtime()?;
         let config = rt.block_on(sdk::load_config())?;
-        obs.merge(s3::read_locations(&rt, &config, &buckets, &role, &window)?);
-    }
-    if args.trail_lookup || args.trail_athena {
-        let rt = sdk::runtime()?;
-        let config = rt.block_on(sdk::load_config())?;
+        if !buckets.is_empty() {
+            obs.merge(s3::read_locations(&rt, &config, &buckets, &role, &window)?);
+        }
         if args.trail_lookup {
             let opts = lookup::LookupOptions {
                 username: args.lookup_username.clone(),
