@@ -341,6 +341,43 @@ fn a_factory_fed_two_services_gives_each_call_its_own_service() {
 }
 
 #[test]
+fn a_factory_is_evaluated_with_each_call_sites_arguments() {
+    // `make_client("sns")` in one module and `make_client("iot-data")` in
+    // another: the sns client must not also be an iot-data one (whose
+    // `publish` is iot:Publish), and `table("orders")` must not grant on the
+    // users table. A factory calling itself still ends.
+    let s = scan("factory_call_site", &[]);
+    assert_eq!(
+        s.actions(),
+        set(&[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "events:PutEvents",
+            "iot:GetThingShadow",
+            "sns:Publish",
+        ])
+    );
+    assert_eq!(
+        s.resources("dynamodb:GetItem"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"]
+    );
+    assert_eq!(
+        s.resources("dynamodb:PutItem"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/users"]
+    );
+    // The region argument reaches only the client it was given for.
+    assert_eq!(
+        s.resources("iot:GetThingShadow"),
+        vec!["arn:aws:iot:eu-west-1:${AWS::AccountId}:thing/sensor"]
+    );
+    assert!(
+        s.unresolved_lines().is_empty(),
+        "{:?}",
+        s.json["unresolved"]
+    );
+}
+
+#[test]
 fn transaction_items_map_to_their_own_actions_and_tables() {
     // Deeply nested item literals must survive the interpreter's value bounds.
     let s = scan("transact", &[]);

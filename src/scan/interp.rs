@@ -66,6 +66,9 @@ struct Scope {
     parent: Option<Id>,
     globals: HashSet<String>,
     module: Id,
+    /// A factory's scope for one call site's evaluation (see `inline_call`):
+    /// cleared before each use, so its bindings are not fixpoint state.
+    transient: bool,
 }
 
 struct FuncInfo {
@@ -74,6 +77,9 @@ struct FuncInfo {
     /// The scope the `def` appears in (defaults are evaluated there).
     outer: Id,
     class: Option<Id>,
+    /// A small factory (see `is_factory`): its scope for evaluating it at
+    /// each call site with that site's arguments.
+    inline_scope: Option<Id>,
 }
 
 struct ClassInfo {
@@ -84,6 +90,86 @@ struct ClassInfo {
 /// How often one module body or function may run before the fixpoint
 /// stops growing it: bounds pathological code (a string grown in a loop).
 const MAX_RUNS: u32 = 24;
+
+/// How deep factories evaluated at a call site may nest (a factory calling
+/// a factory); deeper calls read the callee's summary.
+const MAX_INLINE: usize = 4;
+
+/// How many statements a factory may have.
+const MAX_FACTORY_STMTS: usize = 8;
+
+/// A small function that builds and returns an SDK object from its
+/// arguments (`def make_client(name): return session.client(name)`): only
+/// assignments, expressions, branches and returns, at most
+/// `MAX_FACTORY_STMTS` statements, and a call of `client`, `resource` or a
+/// capitalised name (`Session`, `Table`, `Bucket`). Evaluated at each call
+/// site (see `Interp::inline_call`).
+fn is_factory(def: &FunctionDef) -> bool {
+    fn walk(body: &[Stmt], count: &mut usize, returns: &mut bool, builds: &mut bool) -> bool {
+        for s in body {
+            *count += 1;
+            if *count > MAX_FACTORY_STMTS {
+                return false;
+            }
+            match s {
+                Stmt::Assign(targets, v) => {
+                    *builds |= targets.iter().any(builds_sdk) || builds_sdk(v);
+                }
+                Stmt::Expr(e) => *builds |= builds_sdk(e),
+                Stmt::Return(e) => {
+                    if let Some(e) = e {
+                        *returns = true;
+                        *builds |= builds_sdk(e);
+                    }
+                }
+                Stmt::Raise => {}
+                Stmt::Block(b) => {
+                    if !walk(b, count, returns, builds) {
+                        return false;
+                    }
+                }
+                _ => return false,
+            }
+        }
+        true
+    }
+    let (mut count, mut returns, mut builds) = (0, false, false);
+    !def.params.is_empty()
+        && walk(&def.body, &mut count, &mut returns, &mut builds)
+        && returns
+        && builds
+}
+
+/// Whether `e` calls `client`, `resource` or a capitalised name.
+fn builds_sdk(e: &Expr) -> bool {
+    match e {
+        Expr::Call(c) => {
+            let name = match &c.func {
+                Expr::Name(n) | Expr::Attr(_, n, _) => n.as_str(),
+                _ => "",
+            };
+            name == "client"
+                || name == "resource"
+                || name.starts_with(|ch: char| ch.is_ascii_uppercase())
+                || builds_sdk(&c.func)
+                || c.args.iter().any(builds_sdk)
+                || c.kwargs.iter().any(|(_, v)| builds_sdk(v))
+                || c.splats.iter().any(builds_sdk)
+        }
+        Expr::Attr(o, _, _) | Expr::Splat(o) | Expr::Lambda(_, o) => builds_sdk(o),
+        Expr::Subscript(a, b) | Expr::Add(a, b) => builds_sdk(a) || builds_sdk(b),
+        Expr::Either(v) | Expr::List(v) | Expr::Other(v) => v.iter().any(builds_sdk),
+        Expr::Dict(kv) => kv
+            .iter()
+            .any(|(k, v)| k.as_ref().is_some_and(builds_sdk) || builds_sdk(v)),
+        Expr::Comp(g, b) => g.iter().any(|(t, i)| builds_sdk(t) || builds_sdk(i)) || builds_sdk(b),
+        Expr::Str(parts) => parts.iter().any(|p| match p {
+            StrPart::Expr(e) => builds_sdk(e),
+            StrPart::Lit(_) => false,
+        }),
+        Expr::Name(_) | Expr::Int(_) | Expr::Bool(_) | Expr::None => false,
+    }
+}
 
 /// Who read what during the fixpoint, so a binding that grows re-runs only
 /// the code that read it. A unit is a module body (its index) or a
@@ -138,6 +224,8 @@ pub struct Interp {
     cur_unit: u32,
     queue: std::collections::VecDeque<u32>,
     queued: Vec<bool>,
+    /// Factories being evaluated at a call site, innermost last.
+    inlining: Vec<Id>,
 }
 
 impl Interp {
@@ -166,6 +254,7 @@ impl Interp {
             cur_unit: 0,
             queue: Default::default(),
             queued: Vec::new(),
+            inlining: Vec::new(),
         };
         for (i, m) in modules.iter().enumerate() {
             it.by_name.insert(m.name.clone(), i);
@@ -184,6 +273,7 @@ impl Interp {
                 parent: None,
                 globals: HashSet::default(),
                 module: i,
+                transient: false,
             });
         }
         for (i, m) in modules.iter().enumerate() {
@@ -216,6 +306,17 @@ impl Interp {
                         }),
                         globals: HashSet::default(),
                         module,
+                        transient: false,
+                    });
+                    let inline_scope = is_factory(f).then(|| {
+                        self.scopes.push(Scope {
+                            vars: HashMap::default(),
+                            parent: self.scopes[fscope].parent,
+                            globals: HashSet::default(),
+                            module,
+                            transient: true,
+                        });
+                        self.scopes.len() - 1
                     });
                     let id = self.funcs.len();
                     self.funcs.push(FuncInfo {
@@ -223,6 +324,7 @@ impl Interp {
                         scope: fscope,
                         outer: scope,
                         class,
+                        inline_scope,
                     });
                     self.func_ids.insert(Arc::as_ptr(f) as usize, id);
                     self.declare(&f.body, fscope, None);
@@ -235,6 +337,7 @@ impl Interp {
                         parent: Some(scope),
                         globals: HashSet::default(),
                         module,
+                        transient: false,
                     });
                     let cid = self.classes.len();
                     self.classes.push(ClassInfo {
@@ -414,6 +517,9 @@ impl Interp {
 
     /// Marks that the running unit read `name` in `scope`.
     fn read_var(&self, scope: Id, name: &str) {
+        if self.scopes[scope].transient {
+            return;
+        }
         let mut deps = self.deps.borrow_mut();
         let m = &mut deps.vars[scope];
         match m.get_mut(name) {
@@ -739,6 +845,7 @@ impl Interp {
     }
 
     fn assign_local(&mut self, scope: Id, name: &str, v: ValSet) {
+        let transient = self.scopes[scope].transient;
         let vars = &mut self.scopes[scope].vars;
         let grew = match vars.get_mut(name) {
             Some(entry) => union_grew(entry, v),
@@ -749,7 +856,7 @@ impl Interp {
                 true
             }
         };
-        if grew {
+        if grew && !transient {
             self.changed = true;
             let deps = self.deps.borrow();
             let mut readers = deps.all_vars[scope].clone();
@@ -1264,7 +1371,17 @@ impl Interp {
         kwargs: &BTreeMap<String, ValSet>,
     ) -> ValSet {
         self.reach(id);
-        add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
+        let inline = self.funcs[id]
+            .inline_scope
+            .filter(|_| self.inlining.len() < MAX_INLINE && !self.inlining.contains(&id));
+        if inline.is_none() {
+            add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
+        }
+        let selfv_here = if inline.is_some() {
+            selfv.clone()
+        } else {
+            None
+        };
         let def = self.funcs[id].def.clone();
         let fscope = self.funcs[id].scope;
         let mut params = def.params.iter().peekable();
@@ -1302,7 +1419,79 @@ impl Interp {
         if let Some(p) = def.params.iter().find(|p| p.star == 2) {
             self.assign_local(fscope, &p.name, one(Value::Dict(extra_kw)));
         }
+        if let Some(ts) = inline {
+            return self.inline_call(id, ts, selfv_here, args, kwargs);
+        }
         self.returns.get(&id).cloned().unwrap_or_else(unknown)
+    }
+
+    /// Evaluates factory `id` for one call site: its parameters bound to
+    /// that site's arguments only, in scope `ts`. `make_client("sns")` is
+    /// then an SNS client, where the function's summary (its return over
+    /// every call site) would also hold each other service it was asked
+    /// for. The caller reads what the body reads, so it re-runs when that
+    /// grows, not when another call site widens the summary. Calls and
+    /// unresolved names inside are recorded by the function's own run.
+    fn inline_call(
+        &mut self,
+        id: Id,
+        ts: Id,
+        selfv: Option<ValSet>,
+        args: &[ValSet],
+        kwargs: &BTreeMap<String, ValSet>,
+    ) -> ValSet {
+        let def = self.funcs[id].def.clone();
+        let outer = self.funcs[id].outer;
+        self.scopes[ts].vars.clear();
+        let mut params = def.params.iter().peekable();
+        if let Some(sv) = selfv
+            && let Some(p) = params.next()
+        {
+            self.assign_local(ts, &p.name, sv);
+        }
+        let mut pos = args.iter();
+        let mut named: HashSet<&str> = HashSet::default();
+        for p in params {
+            match p.star {
+                1 => {
+                    let rest: Vec<ValSet> = pos.by_ref().cloned().collect();
+                    self.assign_local(ts, &p.name, one(Value::List(rest)));
+                }
+                2 => {}
+                _ => {
+                    named.insert(&p.name);
+                    let mut v = ValSet::new();
+                    if let Some(a) = pos.next() {
+                        union_into(&mut v, a.clone());
+                    }
+                    if let Some(a) = kwargs.get(&p.name) {
+                        union_into(&mut v, a.clone());
+                    }
+                    if v.is_empty() {
+                        v = match &p.default {
+                            Some(d) => self.eval(d, outer),
+                            None => unknown(),
+                        };
+                    }
+                    self.assign_local(ts, &p.name, v);
+                }
+            }
+        }
+        if let Some(p) = def.params.iter().find(|p| p.star == 2) {
+            let extra: BTreeMap<String, ValSet> = kwargs
+                .iter()
+                .filter(|(k, _)| !named.contains(k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            self.assign_local(ts, &p.name, one(Value::Dict(extra)));
+        }
+        self.inlining.push(id);
+        let module = std::mem::replace(&mut self.cur_module, self.scopes[ts].module);
+        let r = self.exec_block(&def.body, ts);
+        self.cur_module = module;
+        self.inlining.pop();
+        self.scopes[ts].vars.clear();
+        r.unwrap_or_else(unknown)
     }
 
     fn getattr(&mut self, args: &[ValSet], line: usize) -> ValSet {
@@ -1338,6 +1527,10 @@ impl Interp {
     }
 
     fn dynamic_at(&mut self, line: usize, reason: String) {
+        // A factory evaluated at a call site: its own run reports it.
+        if !self.inlining.is_empty() {
+            return;
+        }
         self.unit_dynamic[self.cur_unit as usize].push(Dynamic {
             module: self.cur_module,
             line,
@@ -1380,6 +1573,11 @@ impl Interp {
         args: BTreeMap<String, ValSet>,
         line: usize,
     ) {
+        // A factory evaluated at a call site: its own run, with every call
+        // site's arguments, records its calls.
+        if !self.inlining.is_empty() {
+            return;
+        }
         self.unit_calls[self.cur_unit as usize].push(SdkCall {
             module: self.cur_module,
             line,
