@@ -378,6 +378,40 @@ fn a_factory_is_evaluated_with_each_call_sites_arguments() {
 }
 
 #[test]
+fn a_tree_of_independent_apps_is_interpreted_in_parts_without_losing_a_call() {
+    // app_a and app_d import nothing of the others; app_b reaches lib via
+    // `import lib.clients`, app_c reaches lib.notify by suffix inside a
+    // function. Debug builds (this test) also interpret the tree whole and
+    // assert the parts found the same calls.
+    let s = scan("parts", &[]);
+    assert_eq!(
+        s.actions(),
+        set(&[
+            "dynamodb:GetItem",
+            "s3:PutObject",
+            "sns:Publish",
+            "sqs:SendMessage",
+        ])
+    );
+    assert_eq!(
+        s.resources("s3:PutObject"),
+        vec!["arn:aws:s3:::a-bucket/report.csv"]
+    );
+    assert_eq!(
+        s.resources("sns:Publish"),
+        vec!["arn:aws:sns:us-east-1:123456789012:alerts"]
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tighten"))
+        .arg("scan")
+        .arg(fixture("parts"))
+        .env("TIGHTEN_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interpreter, 3 parts"), "{stderr}");
+}
+
+#[test]
 fn transaction_items_map_to_their_own_actions_and_tables() {
     // Deeply nested item literals must survive the interpreter's value bounds.
     let s = scan("transact", &[]);

@@ -54,6 +54,7 @@ pub struct Dynamic {
     pub reason: String,
 }
 
+#[derive(Clone)]
 pub struct ModuleSrc {
     pub name: String,
     /// `__init__.py`: relative imports resolve inside it, not beside it.
@@ -192,15 +193,323 @@ fn add_reader(list: &mut Vec<u32>, unit: u32) {
     }
 }
 
-pub struct Interp {
-    modules: Arc<[ModuleSrc]>,
+/// Module names of a tree and how imports resolve to them.
+#[derive(Default)]
+struct ModIndex {
     by_name: HashMap<String, Id>,
     /// Every dotted suffix of a module name -> the modules that end with it
     /// (sorted), so `import notify` finds `pkg/notify.py` without a scan.
     by_suffix: HashMap<String, Vec<String>>,
     /// Dotted names that are packages (a prefix of some module's name, at
-    /// any depth).
-    packages: HashSet<String>,
+    /// any depth) -> the modules that make them one.
+    packages: HashMap<String, Vec<Id>>,
+}
+
+impl ModIndex {
+    fn new(modules: &[ModuleSrc]) -> Self {
+        let mut ix = ModIndex::default();
+        for (i, m) in modules.iter().enumerate() {
+            ix.by_name.insert(m.name.clone(), i);
+            let parts: Vec<&str> = m.name.split('.').collect();
+            for start in 0..parts.len() {
+                ix.by_suffix
+                    .entry(parts[start..].join("."))
+                    .or_default()
+                    .push(m.name.clone());
+                for end in start + 1..parts.len() {
+                    ix.packages
+                        .entry(parts[start..end].join("."))
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        ix
+    }
+
+    fn has_package(&self, name: &str) -> bool {
+        self.packages.contains_key(name)
+    }
+
+    /// Finds a module of the tree by dotted name, imported from module
+    /// `cur`: exact, else a sibling, else the first module whose name ends
+    /// with it (handlers often import siblings as top-level modules:
+    /// `import notify` next to `notify.py`).
+    fn find_module(&self, cur: &str, name: &str) -> Option<String> {
+        if self.by_name.contains_key(name) {
+            return Some(name.to_string());
+        }
+        let pkg = cur.rsplit_once('.').map(|(p, _)| p).unwrap_or("");
+        let sibling = if pkg.is_empty() {
+            name.to_string()
+        } else {
+            format!("{pkg}.{name}")
+        };
+        if self.by_name.contains_key(&sibling) {
+            return Some(sibling);
+        }
+        self.by_suffix
+            .get(name)
+            .and_then(|c| c.iter().min().cloned())
+    }
+
+    /// The module (or package) `from <level dots><module> import ...` in
+    /// module `cur` names.
+    fn resolve_from(&self, cur: &ModuleSrc, level: usize, module: &str) -> Option<String> {
+        if level == 0 {
+            return self.find_module(&cur.name, module).or_else(|| {
+                if self.has_package(module) {
+                    Some(module.to_string())
+                } else {
+                    None
+                }
+            });
+        }
+        let mut parts: Vec<&str> = cur.name.split('.').collect();
+        if !cur.is_package {
+            parts.pop();
+        }
+        for _ in 1..level {
+            parts.pop();
+        }
+        let mut base = parts.join(".");
+        if !module.is_empty() {
+            if !base.is_empty() {
+                base.push('.');
+            }
+            base.push_str(module);
+        }
+        Some(base)
+    }
+}
+
+/// What interpreting a tree found.
+pub struct Outcome {
+    /// Every SDK call, once, in the order one interpreter over the whole
+    /// tree records them (module bodies, then functions, in tree order).
+    pub calls: Vec<SdkCall>,
+    pub dynamic: BTreeSet<Dynamic>,
+    pub stats: Stats,
+    /// How many independent parts the tree was interpreted in.
+    pub parts: usize,
+    /// The interpreters, for the caller to free off its critical path.
+    pub spent: Vec<Interp>,
+}
+
+/// Interprets a tree from the entry functions `entries` picks. Modules no
+/// chain of imports connects cannot see each other's bindings, so each
+/// such part (`components`) runs in its own interpreter, in parallel; the
+/// result equals one interpreter's over the whole tree (debug builds check
+/// that every module an import reaches is in its part).
+pub fn interpret(
+    modules: Vec<ModuleSrc>,
+    entries: &(dyn Fn(&FunctionDef, bool, &str) -> bool + Sync),
+) -> Outcome {
+    let index = Arc::new(ModIndex::new(&modules));
+    let parts = components(&modules, &index);
+    if parts.len() <= 1 {
+        let mut it = Interp::part(modules.into(), index, Default::default(), 0);
+        it.run(entries);
+        return Outcome {
+            calls: std::mem::take(&mut it.calls),
+            dynamic: std::mem::take(&mut it.dynamic),
+            stats: it.stats,
+            parts: 1,
+            spent: vec![it],
+        };
+    }
+    let mut local = vec![(0u32, 0u32); modules.len()];
+    for (p, ids) in parts.iter().enumerate() {
+        for (l, &g) in ids.iter().enumerate() {
+            local[g] = (p as u32, l as u32);
+        }
+    }
+    let local = Arc::new(local);
+    // Debug builds (the tests) interpret the whole tree once more and check
+    // the parts found the same.
+    let whole = cfg!(debug_assertions).then(|| (modules.clone(), index.clone()));
+    let mut slots: Vec<Option<ModuleSrc>> = modules.into_iter().map(Some).collect();
+    let jobs: Vec<(u32, Vec<Id>, Vec<ModuleSrc>)> = parts
+        .into_iter()
+        .enumerate()
+        .map(|(p, ids)| {
+            let mods = ids.iter().filter_map(|&g| slots[g].take()).collect();
+            (p as u32, ids, mods)
+        })
+        .collect();
+    use rayon::prelude::*;
+    let mut done: Vec<(Vec<Id>, Interp)> = jobs
+        .into_par_iter()
+        .map(|(p, ids, mods)| {
+            let mut it = Interp::part(mods.into(), index.clone(), local.clone(), p);
+            it.run(entries);
+            (ids, it)
+        })
+        .collect();
+    let mut out = Outcome {
+        calls: Vec::new(),
+        dynamic: BTreeSet::new(),
+        stats: Stats::default(),
+        parts: done.len(),
+        spent: Vec::with_capacity(done.len()),
+    };
+    // (modules before functions, the tree's module, the function's
+    // declaration order): the order of units in one whole-tree interpreter.
+    let mut keyed: Vec<((bool, Id, usize), SdkCall)> = Vec::new();
+    for (ids, it) in &mut done {
+        let n = it.modules.len();
+        let calls = std::mem::take(&mut it.calls);
+        for (mut c, &u) in calls.into_iter().zip(&it.call_units) {
+            let u = u as usize;
+            let key = if u < n {
+                (false, ids[u], 0)
+            } else {
+                let f = u - n;
+                (true, ids[it.scopes[it.funcs[f].scope].module], f)
+            };
+            c.module = ids[c.module];
+            keyed.push((key, c));
+        }
+        for mut d in std::mem::take(&mut it.dynamic) {
+            d.module = ids[d.module];
+            out.dynamic.insert(d);
+        }
+        out.stats.runs += it.stats.runs;
+        out.stats.units += it.stats.units;
+        out.stats.modules_again += it.stats.modules_again;
+        out.stats.functions_again += it.stats.functions_again;
+    }
+    keyed.sort_by_key(|(k, _)| *k);
+    out.calls = keyed.into_iter().map(|(_, c)| c).collect();
+    out.spent = done.into_iter().map(|(_, it)| it).collect();
+    if let Some((modules, index)) = whole {
+        let mut it = Interp::part(modules.into(), index, Default::default(), 0);
+        it.run(entries);
+        debug_assert!(
+            it.calls == out.calls && it.dynamic == out.dynamic,
+            "interpreting the tree in {} parts found other calls than interpreting it whole",
+            out.parts
+        );
+    }
+    out
+}
+
+/// Groups a tree's modules into parts no import crosses: a module joins
+/// every module an import in it (at any depth) can reach, which is the
+/// module it resolves to and, since attributes of a package reach its
+/// submodules, every module below that name. Each part lists its modules
+/// in tree order; parts are ordered by their first module.
+fn components(modules: &[ModuleSrc], index: &ModIndex) -> Vec<Vec<Id>> {
+    fn root(uf: &mut [usize], mut x: usize) -> usize {
+        while uf[x] != x {
+            uf[x] = uf[uf[x]];
+            x = uf[x];
+        }
+        x
+    }
+    fn join(uf: &mut [usize], a: usize, b: usize) {
+        let (ra, rb) = (root(uf, a), root(uf, b));
+        if ra != rb {
+            uf[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    let n = modules.len();
+    let mut uf: Vec<usize> = (0..n).collect();
+    let mut sorted: Vec<(&str, Id)> = modules
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.name.as_str(), i))
+        .collect();
+    sorted.sort_unstable();
+    // A name -> one module of (the module of that name and those below
+    // it), all of them already joined.
+    let mut joined: HashMap<String, Option<Id>> = HashMap::default();
+    let mut targets: Vec<String> = Vec::new();
+    for (i, m) in modules.iter().enumerate() {
+        targets.clear();
+        let mut stack: Vec<&[Stmt]> = vec![&m.body];
+        while let Some(body) = stack.pop() {
+            for s in body {
+                match s {
+                    Stmt::Import(name, alias) => {
+                        // `import a.b` binds `a`; `import a.b as c` binds `a.b`.
+                        let full = match alias {
+                            None => name.split('.').next().unwrap_or(name),
+                            Some(_) => name.as_str(),
+                        };
+                        targets.push(
+                            index
+                                .find_module(&m.name, full)
+                                .unwrap_or_else(|| full.to_string()),
+                        );
+                    }
+                    Stmt::ImportFrom(level, module, names) => {
+                        match index.resolve_from(m, *level, module) {
+                            // `from . import x` in a top-level module: `x`.
+                            Some(base) if base.is_empty() => {
+                                targets.extend(names.iter().map(|(x, _)| x.clone()))
+                            }
+                            Some(base) => targets.push(base),
+                            None => {}
+                        }
+                    }
+                    Stmt::Def(f) => stack.push(&f.body),
+                    Stmt::Class(_, _, b)
+                    | Stmt::Block(b)
+                    | Stmt::For(_, _, b)
+                    | Stmt::With(_, b) => stack.push(b),
+                    _ => {}
+                }
+            }
+        }
+        for t in &targets {
+            let rep = match joined.get(t) {
+                Some(r) => *r,
+                None => {
+                    let mut members: Vec<Id> = index.by_name.get(t).copied().into_iter().collect();
+                    let below = format!("{t}.");
+                    let start = sorted.partition_point(|(name, _)| *name < below.as_str());
+                    members.extend(
+                        sorted[start..]
+                            .iter()
+                            .take_while(|(name, _)| name.starts_with(&below))
+                            .map(|(_, g)| *g),
+                    );
+                    for w in members.windows(2) {
+                        join(&mut uf, w[0], w[1]);
+                    }
+                    joined.insert(t.clone(), members.first().copied());
+                    members.first().copied()
+                }
+            };
+            if let Some(r) = rep {
+                join(&mut uf, i, r);
+            }
+        }
+    }
+    let mut parts: Vec<Vec<Id>> = Vec::new();
+    let mut part_of_root: HashMap<usize, usize> = HashMap::default();
+    for i in 0..n {
+        let r = root(&mut uf, i);
+        let p = *part_of_root.entry(r).or_insert_with(|| {
+            parts.push(Vec::new());
+            parts.len() - 1
+        });
+        parts[p].push(i);
+    }
+    parts
+}
+
+pub struct Interp {
+    modules: Arc<[ModuleSrc]>,
+    /// The whole tree's module names (ids global).
+    index: Arc<ModIndex>,
+    /// When this interpreter runs one part of the tree (see `interpret`):
+    /// per module of the tree, its part and its id in that part. Empty: the
+    /// whole tree, ids equal.
+    local: Arc<Vec<(u32, u32)>>,
+    /// Which part this interpreter runs.
+    part: u32,
     scopes: Vec<Scope>,
     funcs: Vec<FuncInfo>,
     classes: Vec<ClassInfo>,
@@ -226,15 +535,40 @@ pub struct Interp {
     queued: Vec<bool>,
     /// Factories being evaluated at a call site, innermost last.
     inlining: Vec<Id>,
+    /// Per entry of `calls`: the unit that recorded it.
+    call_units: Vec<u32>,
+    stats: Stats,
+}
+
+/// How much work the fixpoint took (for profiling).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub runs: usize,
+    pub units: usize,
+    pub modules_again: usize,
+    pub functions_again: usize,
 }
 
 impl Interp {
     pub fn new(modules: Arc<[ModuleSrc]>) -> Self {
+        let index = Arc::new(ModIndex::new(&modules));
+        Self::part(modules, index, Default::default(), 0)
+    }
+
+    /// An interpreter for `modules`, part `part` of the tree `index`
+    /// describes; `local` maps the tree's module ids to (part, position in
+    /// that part), empty when `modules` is the whole tree.
+    fn part(
+        modules: Arc<[ModuleSrc]>,
+        index: Arc<ModIndex>,
+        local: Arc<Vec<(u32, u32)>>,
+        part: u32,
+    ) -> Self {
         let mut it = Interp {
             modules: modules.clone(),
-            by_name: HashMap::default(),
-            by_suffix: HashMap::default(),
-            packages: HashSet::default(),
+            index,
+            local,
+            part,
             scopes: Vec::new(),
             funcs: Vec::new(),
             classes: Vec::new(),
@@ -255,19 +589,10 @@ impl Interp {
             queue: Default::default(),
             queued: Vec::new(),
             inlining: Vec::new(),
+            call_units: Vec::new(),
+            stats: Stats::default(),
         };
-        for (i, m) in modules.iter().enumerate() {
-            it.by_name.insert(m.name.clone(), i);
-            let parts: Vec<&str> = m.name.split('.').collect();
-            for start in 0..parts.len() {
-                it.by_suffix
-                    .entry(parts[start..].join("."))
-                    .or_default()
-                    .push(m.name.clone());
-                for end in start + 1..parts.len() {
-                    it.packages.insert(parts[start..end].join("."));
-                }
-            }
+        for i in 0..modules.len() {
             it.scopes.push(Scope {
                 vars: HashMap::default(),
                 parent: None,
@@ -373,7 +698,6 @@ impl Interp {
         // they call) have settled, so they first run with module-level
         // bindings complete.
         let mut entry: Vec<Id> = self.reached.iter().copied().collect();
-        let t = std::time::Instant::now();
         let mut runs = vec![0u32; self.queued.len()];
         let mut capped = false;
         loop {
@@ -416,22 +740,20 @@ impl Interp {
         // functions), the same call reached twice kept once.
         for u in 0..self.unit_calls.len() {
             for c in std::mem::take(&mut self.unit_calls[u]) {
-                self.keep_call(c);
+                if self.keep_call(c) {
+                    self.call_units.push(u as u32);
+                }
             }
             for d in std::mem::take(&mut self.unit_dynamic[u]) {
                 self.dynamic.insert(d);
             }
         }
-        crate::timing::phase(
-            &format!(
-                "interp: fixpoint, {} runs of {} units ({} modules and {} functions twice or more)",
-                self.runs,
-                runs.iter().filter(|r| **r > 0).count(),
-                runs[..n].iter().filter(|r| **r > 1).count(),
-                runs[n..].iter().filter(|r| **r > 1).count()
-            ),
-            t,
-        );
+        self.stats = Stats {
+            runs: self.runs,
+            units: runs.iter().filter(|r| **r > 0).count(),
+            modules_again: runs[..n].iter().filter(|r| **r > 1).count(),
+            functions_again: runs[n..].iter().filter(|r| **r > 1).count(),
+        };
     }
 
     /// Modules ordered so that a module runs after the modules it imports
@@ -449,7 +771,7 @@ impl Interp {
                     Stmt::ImportFrom(level, module, _) => self.resolve_from(*level, module),
                     _ => None,
                 };
-                if let Some(&t) = target.as_ref().and_then(|t| self.by_name.get(t))
+                if let Some(t) = target.as_deref().and_then(|t| self.module_id(t))
                     && t != i
                 {
                     imports[i].push(t);
@@ -608,10 +930,10 @@ impl Interp {
                 let base = self.resolve_from(*level, module);
                 for (name, alias) in names {
                     if name == "*" {
-                        if let Some(mid) = base.as_ref().and_then(|b| self.by_name.get(b)) {
+                        if let Some(mid) = base.as_deref().and_then(|b| self.module_id(b)) {
                             let unit = self.cur_unit;
-                            add_reader(&mut self.deps.borrow_mut().all_vars[*mid], unit);
-                            let vars: Vec<(String, ValSet)> = self.scopes[*mid]
+                            add_reader(&mut self.deps.borrow_mut().all_vars[mid], unit);
+                            let vars: Vec<(String, ValSet)> = self.scopes[mid]
                                 .vars
                                 .iter()
                                 .map(|(k, v)| (k.clone(), v.clone()))
@@ -727,58 +1049,31 @@ impl Interp {
     }
 
     fn has_package(&self, name: &str) -> bool {
-        self.packages.contains(name)
+        self.index.has_package(name)
     }
 
-    /// Finds a module of the tree by dotted name: exact, else the unique
-    /// module whose name ends with it (handlers often import siblings as
-    /// top-level modules: `import notify` next to `notify.py`).
+    /// This interpreter's id of the tree's module `name`.
+    fn module_id(&self, name: &str) -> Option<Id> {
+        let g = *self.index.by_name.get(name)?;
+        if self.local.is_empty() {
+            return Some(g);
+        }
+        let (part, l) = self.local[g];
+        debug_assert!(
+            part == self.part,
+            "module {name} resolved outside its part: `components` missed an import"
+        );
+        (part == self.part).then_some(l as Id)
+    }
+
     fn find_module(&self, name: &str) -> Option<String> {
-        if self.by_name.contains_key(name) {
-            return Some(name.to_string());
-        }
-        let cur = &self.modules[self.cur_module].name;
-        let pkg = cur.rsplit_once('.').map(|(p, _)| p).unwrap_or("");
-        let sibling = if pkg.is_empty() {
-            name.to_string()
-        } else {
-            format!("{pkg}.{name}")
-        };
-        if self.by_name.contains_key(&sibling) {
-            return Some(sibling);
-        }
-        self.by_suffix
-            .get(name)
-            .and_then(|c| c.iter().min().cloned())
+        self.index
+            .find_module(&self.modules[self.cur_module].name, name)
     }
 
     fn resolve_from(&self, level: usize, module: &str) -> Option<String> {
-        if level == 0 {
-            return self.find_module(module).or_else(|| {
-                if self.has_package(module) {
-                    Some(module.to_string())
-                } else {
-                    None
-                }
-            });
-        }
-        let cur = &self.modules[self.cur_module].name;
-        let is_pkg = self.modules[self.cur_module].is_package;
-        let mut parts: Vec<&str> = cur.split('.').collect();
-        if !is_pkg {
-            parts.pop();
-        }
-        for _ in 1..level {
-            parts.pop();
-        }
-        let mut base = parts.join(".");
-        if !module.is_empty() {
-            if !base.is_empty() {
-                base.push('.');
-            }
-            base.push_str(module);
-        }
-        Some(base)
+        self.index
+            .resolve_from(&self.modules[self.cur_module], level, module)
     }
 
     fn import_from(&mut self, base: Option<&str>, module: &str, name: &str) -> ValSet {
@@ -792,7 +1087,7 @@ impl Interp {
             _ => {}
         }
         if let Some(b) = base {
-            if let Some(&mid) = self.by_name.get(b) {
+            if let Some(mid) = self.module_id(b) {
                 self.read_var(mid, name);
                 if let Some(v) = self.scopes[mid].vars.get(name) {
                     return v.clone();
@@ -803,7 +1098,7 @@ impl Interp {
             } else {
                 format!("{b}.{name}")
             };
-            if self.by_name.contains_key(&sub) {
+            if self.module_id(&sub).is_some() {
                 return one(Value::Module(sub));
             }
         }
@@ -880,7 +1175,7 @@ impl Interp {
                             self.assign_local(cs, attr, v.clone());
                         }
                         Value::Module(m) => {
-                            if let Some(&mid) = self.by_name.get(&m) {
+                            if let Some(mid) = self.module_id(&m) {
                                 self.assign_local(mid, attr, v.clone());
                             }
                         }
@@ -1175,7 +1470,7 @@ impl Interp {
                 Value::OsEnviron if name == "get" => one(Value::EnvGet),
                 Value::Dict(m) if name == "get" => one(Value::DictGet(m.clone())),
                 Value::Module(m) => {
-                    let mid = self.by_name.get(m).copied();
+                    let mid = self.module_id(m);
                     if let Some(id) = mid {
                         self.read_var(id, name);
                     }
@@ -1183,7 +1478,7 @@ impl Interp {
                         Some(v) => v,
                         None => {
                             let sub = format!("{m}.{name}");
-                            if self.by_name.contains_key(&sub) || self.has_package(&sub) {
+                            if self.module_id(&sub).is_some() || self.has_package(&sub) {
                                 one(Value::Module(sub))
                             } else {
                                 unknown()
@@ -1590,7 +1885,7 @@ impl Interp {
 
     /// Adds a recorded call unless the same call is already kept: compare
     /// by hash, then exactly.
-    fn keep_call(&mut self, c: SdkCall) {
+    fn keep_call(&mut self, c: SdkCall) -> bool {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (c.module, c.line, &c.sdk, &c.op, &c.args).hash(&mut h);
         let same = self.seen_calls.entry(h.finish()).or_default();
@@ -1602,10 +1897,11 @@ impl Interp {
                 && k.op == c.op
                 && k.args == c.args
         }) {
-            return;
+            return false;
         }
         same.push(self.calls.len());
         self.calls.push(c);
+        true
     }
 
     fn sdk_method(

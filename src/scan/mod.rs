@@ -413,9 +413,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         .and_then(|h| h.rsplit_once('.'))
         .map(|(m, f)| (m.to_string(), f.to_string()));
     let t0 = std::time::Instant::now();
-    let mut it = interp::Interp::new(modules.into());
-    let t0 = crate::timing::phase("scan: interpreter set up", t0);
-    it.run(|def, top, module| {
+    let it = interp::interpret(modules, &|def, top, module| {
         if let Some((_, f)) = &handler
             && top
             && def.name == *f
@@ -431,6 +429,17 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
         // missing permission.
         def.decorated || (top && (looks_like_handler(def) || !any_handler))
     });
+    let t0 = crate::timing::phase(
+        &format!(
+            "scan: interpreter, {} parts: {} runs of {} units ({} modules and {} functions twice or more)",
+            it.parts,
+            it.stats.runs,
+            it.stats.units,
+            it.stats.modules_again,
+            it.stats.functions_again
+        ),
+        t0,
+    );
     let cx = map::MapContext {
         region: opts.region.as_deref(),
         account: opts.account.as_deref(),
@@ -447,15 +456,32 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     }
     let mut foreign = BTreeSet::new();
     let debug = std::env::var_os("TIGHTEN_DEBUG_CALLS").is_some();
-    let t0 = crate::timing::phase(&format!("scan: interpreter ({} runs)", it.runs), t0);
-    // Mapping reads only the table: in parallel on a large tree.
-    let mapped: Vec<_> = if it.calls.len() > 256 {
+    // A call's mapping depends on its client, operation and arguments, not
+    // on where it is: the same call on many lines is mapped once. Mapping
+    // reads only the table: in parallel on a large tree.
+    let mut slots: std::collections::HashMap<_, usize, foldhash::fast::FixedState> =
+        std::collections::HashMap::default();
+    let mut distinct: Vec<&interp::SdkCall> = Vec::new();
+    let slot_of: Vec<usize> = it
+        .calls
+        .iter()
+        .map(|c| {
+            *slots
+                .entry((&c.sdk, &c.op, &c.args, &c.display))
+                .or_insert_with(|| {
+                    distinct.push(c);
+                    distinct.len() - 1
+                })
+        })
+        .collect();
+    let mapped: Vec<_> = if distinct.len() > 256 {
         use rayon::prelude::*;
-        it.calls.par_iter().map(|c| map::map_call(c, &cx)).collect()
+        distinct.par_iter().map(|c| map::map_call(c, &cx)).collect()
     } else {
-        it.calls.iter().map(|c| map::map_call(c, &cx)).collect()
+        distinct.iter().map(|c| map::map_call(c, &cx)).collect()
     };
-    for (call, result) in it.calls.iter().zip(mapped) {
+    for (call, &slot) in it.calls.iter().zip(&slot_of) {
+        let result = &mapped[slot];
         let file = rels[call.module].clone();
         if debug {
             eprintln!(
@@ -480,7 +506,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
                 for m in mapped {
                     report.needs.add(
                         &m.action,
-                        m.resources,
+                        m.resources.iter().cloned(),
                         m.optional,
                         Source::Code {
                             file: file.clone(),
@@ -494,7 +520,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
                 unresolved.insert(Unresolved {
                     file,
                     line: call.line,
-                    reason,
+                    reason: reason.clone(),
                 });
             }
         }
@@ -505,7 +531,7 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
     // Freeing a large tree's syntax and bindings takes tens of milliseconds
     // the caller need not wait for.
     if it.calls.len() > 1000 {
-        std::thread::spawn(move || drop(it));
+        std::thread::spawn(move || drop(it.spent));
     }
     report
 }

@@ -1,0 +1,2 @@
+def put(client):
+    client.put_object(Bucket="a-bucket", Key="report.csv", Body=b"")

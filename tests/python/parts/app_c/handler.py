@@ -1,0 +1,4 @@
+def handler(event, context):
+    import notify
+
+    notify.send("hello")

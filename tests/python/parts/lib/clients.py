@@ -1,0 +1,3 @@
+import boto3
+
+SQS = boto3.client("sqs")
