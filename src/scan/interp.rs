@@ -338,12 +338,41 @@ pub fn interpret(
         })
         .collect();
     use rayon::prelude::*;
-    let mut done: Vec<(Vec<Id>, Interp)> = jobs
+    // Each part's calls keyed (modules before functions, the tree's module,
+    // the function's declaration order): the order of units in one
+    // whole-tree interpreter. A part's interpreter is freed on its thread
+    // as soon as it is read, so the next part reuses its memory.
+    type Keyed = Vec<((bool, Id, usize), SdkCall)>;
+    let done: Vec<(Keyed, Vec<Dynamic>, Stats)> = jobs
         .into_par_iter()
         .map(|(p, ids, mods)| {
             let mut it = Interp::part(mods.into(), index.clone(), local.clone(), p);
             it.run(entries);
-            (ids, it)
+            let n = it.modules.len();
+            let calls = std::mem::take(&mut it.calls);
+            let keyed: Keyed = calls
+                .into_iter()
+                .zip(&it.call_units)
+                .map(|(mut c, &u)| {
+                    let u = u as usize;
+                    let key = if u < n {
+                        (false, ids[u], 0)
+                    } else {
+                        let f = u - n;
+                        (true, ids[it.scopes[it.funcs[f].scope].module], f)
+                    };
+                    c.module = ids[c.module];
+                    (key, c)
+                })
+                .collect();
+            let dynamic = std::mem::take(&mut it.dynamic)
+                .into_iter()
+                .map(|mut d| {
+                    d.module = ids[d.module];
+                    d
+                })
+                .collect();
+            (keyed, dynamic, it.stats)
         })
         .collect();
     let mut out = Outcome {
@@ -351,37 +380,19 @@ pub fn interpret(
         dynamic: BTreeSet::new(),
         stats: Stats::default(),
         parts: done.len(),
-        spent: Vec::with_capacity(done.len()),
+        spent: Vec::new(),
     };
-    // (modules before functions, the tree's module, the function's
-    // declaration order): the order of units in one whole-tree interpreter.
-    let mut keyed: Vec<((bool, Id, usize), SdkCall)> = Vec::new();
-    for (ids, it) in &mut done {
-        let n = it.modules.len();
-        let calls = std::mem::take(&mut it.calls);
-        for (mut c, &u) in calls.into_iter().zip(&it.call_units) {
-            let u = u as usize;
-            let key = if u < n {
-                (false, ids[u], 0)
-            } else {
-                let f = u - n;
-                (true, ids[it.scopes[it.funcs[f].scope].module], f)
-            };
-            c.module = ids[c.module];
-            keyed.push((key, c));
-        }
-        for mut d in std::mem::take(&mut it.dynamic) {
-            d.module = ids[d.module];
-            out.dynamic.insert(d);
-        }
-        out.stats.runs += it.stats.runs;
-        out.stats.units += it.stats.units;
-        out.stats.modules_again += it.stats.modules_again;
-        out.stats.functions_again += it.stats.functions_again;
+    let mut keyed: Keyed = Vec::new();
+    for (k, d, stats) in done {
+        keyed.extend(k);
+        out.dynamic.extend(d);
+        out.stats.runs += stats.runs;
+        out.stats.units += stats.units;
+        out.stats.modules_again += stats.modules_again;
+        out.stats.functions_again += stats.functions_again;
     }
     keyed.sort_by_key(|(k, _)| *k);
     out.calls = keyed.into_iter().map(|(_, c)| c).collect();
-    out.spent = done.into_iter().map(|(_, it)| it).collect();
     if let Some((modules, index)) = whole {
         let mut it = Interp::part(modules.into(), index, Default::default(), 0);
         it.run(entries);
