@@ -18,10 +18,17 @@ use std::time::{Duration, Instant};
 
 use tighten::scan::{ScanOptions, scan_path};
 
-// The allocator the `tighten` binary uses, for the scan and the parse-only
-// baseline alike.
+// The allocators the `tighten` binary uses (mimalloc, for Rust and for
+// tree-sitter's C code), for the scan and the parse-only baseline alike.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+unsafe extern "C" {
+    fn mi_malloc(size: usize) -> *mut std::ffi::c_void;
+    fn mi_calloc(count: usize, size: usize) -> *mut std::ffi::c_void;
+    fn mi_realloc(ptr: *mut std::ffi::c_void, size: usize) -> *mut std::ffi::c_void;
+    fn mi_free(ptr: *mut std::ffi::c_void);
+}
 
 const SIZES: &[usize] = &[1, 100, 2_000, 20_000];
 /// Bump when the generator changes, so stale trees are rewritten.
@@ -284,6 +291,15 @@ fn peak_rss_mb(bin: &Path, dir: &Path) -> Option<f64> {
 }
 
 fn main() {
+    // SAFETY: before any tree-sitter object exists (as in src/main.rs).
+    unsafe {
+        tree_sitter::set_allocator(
+            Some(mi_malloc),
+            Some(mi_calloc),
+            Some(mi_realloc),
+            Some(mi_free),
+        );
+    }
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
