@@ -119,6 +119,9 @@ struct Fields {
     subscript: u16,
     superclasses: u16,
     value: u16,
+    /// Node kind names by kind id: `Node::kind` measures and checks the
+    /// C string on every call.
+    kinds: Vec<&'static str>,
 }
 
 fn fields() -> &'static Fields {
@@ -147,6 +150,9 @@ fn fields() -> &'static Fields {
             subscript: id("subscript"),
             superclasses: id("superclasses"),
             value: id("value"),
+            kinds: (0..lang.node_kind_count())
+                .map(|k| lang.node_kind_for_id(k as u16).unwrap_or(""))
+                .collect(),
         }
     })
 }
@@ -159,6 +165,15 @@ pub struct Lowering<'a> {
 impl<'a> Lowering<'a> {
     pub fn new(src: &'a [u8]) -> Self {
         Lowering { src, f: fields() }
+    }
+
+    /// `self.kind(n)`, from the table.
+    fn kind(&self, n: Node) -> &'static str {
+        self.f
+            .kinds
+            .get(n.kind_id() as usize)
+            .copied()
+            .unwrap_or("")
     }
 
     fn text(&self, n: Node) -> String {
@@ -182,11 +197,11 @@ impl<'a> Lowering<'a> {
         if depth > MAX_DEPTH {
             return;
         }
-        match n.kind() {
+        match self.kind(n) {
             "import_statement" => {
                 let mut cur = n.walk();
                 for c in n.children_by_field_name("name", &mut cur) {
-                    match c.kind() {
+                    match self.kind(c) {
                         "aliased_import" => {
                             let name = c.child_by_field_id(self.f.name).map(|x| self.text(x));
                             let alias = c.child_by_field_id(self.f.alias).map(|x| self.text(x));
@@ -200,7 +215,7 @@ impl<'a> Lowering<'a> {
             }
             "import_from_statement" => {
                 let (level, module) = match n.child_by_field_id(self.f.module_name) {
-                    Some(m) if m.kind() == "relative_import" => {
+                    Some(m) if self.kind(m) == "relative_import" => {
                         let t = self.text(m);
                         let level = t.chars().take_while(|c| *c == '.').count();
                         (level, t[level..].to_string())
@@ -211,7 +226,7 @@ impl<'a> Lowering<'a> {
                 let mut names = Vec::new();
                 let mut cur = n.walk();
                 for c in n.children_by_field_name("name", &mut cur) {
-                    match c.kind() {
+                    match self.kind(c) {
                         "aliased_import" => {
                             if let Some(name) = c.child_by_field_id(self.f.name) {
                                 let alias = c.child_by_field_id(self.f.alias).map(|x| self.text(x));
@@ -223,7 +238,7 @@ impl<'a> Lowering<'a> {
                 }
                 if names.is_empty()
                     && n.named_children(&mut n.walk())
-                        .any(|c| c.kind() == "wildcard_import")
+                        .any(|c| self.kind(c) == "wildcard_import")
                 {
                     names.push(("*".to_string(), None));
                 }
@@ -248,14 +263,14 @@ impl<'a> Lowering<'a> {
             "decorated_definition" => {
                 let mut cur = n.walk();
                 for c in n.named_children(&mut cur) {
-                    if c.kind() == "decorator" {
+                    if self.kind(c) == "decorator" {
                         let mut inner = Vec::new();
                         self.expr_stmt(c, depth + 1, &mut inner);
                         out.extend(inner);
                     }
                 }
                 if let Some(d) = n.child_by_field_id(self.f.definition) {
-                    match d.kind() {
+                    match self.kind(d) {
                         "function_definition" => {
                             if let Some(f) = self.function(d, true, depth) {
                                 out.push(Stmt::Def(std::sync::Arc::new(f)));
@@ -302,7 +317,7 @@ impl<'a> Lowering<'a> {
                 let mut cur = n.walk();
                 let names = n
                     .named_children(&mut cur)
-                    .filter(|c| c.kind() == "identifier")
+                    .filter(|c| self.kind(*c) == "identifier")
                     .map(|c| self.text(c))
                     .collect();
                 out.push(Stmt::Global(names));
@@ -331,14 +346,14 @@ impl<'a> Lowering<'a> {
                 let mut items = Vec::new();
                 let mut cur = n.walk();
                 for c in n.named_children(&mut cur) {
-                    if c.kind() == "with_clause" {
+                    if self.kind(c) == "with_clause" {
                         let mut cur2 = c.walk();
                         for item in c.named_children(&mut cur2) {
-                            if item.kind() != "with_item" {
+                            if self.kind(item) != "with_item" {
                                 continue;
                             }
                             if let Some(v) = item.child_by_field_id(self.f.value) {
-                                if v.kind() == "as_pattern" {
+                                if self.kind(v) == "as_pattern" {
                                     let val = v.named_child(0).map(|x| self.expr(x, depth + 1));
                                     let alias = v
                                         .child_by_field_id(self.f.alias)
@@ -369,7 +384,7 @@ impl<'a> Lowering<'a> {
                 // not hide the others.
                 let mut cur = n.walk();
                 for c in n.named_children(&mut cur) {
-                    match c.kind() {
+                    match self.kind(c) {
                         "block" => inner.push(Stmt::Block(self.block(c, depth))),
                         "elif_clause" | "else_clause" => {
                             let mut b = Vec::new();
@@ -388,7 +403,7 @@ impl<'a> Lowering<'a> {
                 let mut inner = Vec::new();
                 let mut cur = n.walk();
                 for c in n.named_children(&mut cur) {
-                    match c.kind() {
+                    match self.kind(c) {
                         "block" => inner.push(Stmt::Block(self.block(c, depth))),
                         "except_clause"
                         | "except_group_clause"
@@ -440,7 +455,7 @@ impl<'a> Lowering<'a> {
         if depth > MAX_DEPTH {
             return;
         }
-        match n.kind() {
+        match self.kind(n) {
             "assignment" => {
                 // a = b = value: tree-sitter nests the right side.
                 let mut targets = Vec::new();
@@ -450,7 +465,7 @@ impl<'a> Lowering<'a> {
                         targets.push(self.expr(l, depth + 1));
                     }
                     match cur.child_by_field_id(self.f.right) {
-                        Some(r) if r.kind() == "assignment" => cur = r,
+                        Some(r) if self.kind(r) == "assignment" => cur = r,
                         Some(r) => {
                             let v = self.expr(r, depth + 1);
                             out.push(Stmt::Assign(targets, v));
@@ -507,14 +522,14 @@ impl<'a> Lowering<'a> {
     }
 
     fn param(&self, p: Node, depth: usize, out: &mut Vec<Param>) {
-        match p.kind() {
+        match self.kind(p) {
             "identifier" => out.push(Param {
                 name: self.text(p),
                 default: None,
                 star: 0,
             }),
             "typed_parameter" => {
-                let star = match p.named_child(0).map(|c| c.kind()) {
+                let star = match p.named_child(0).map(|c| self.kind(c)) {
                     Some("list_splat_pattern") => 1,
                     Some("dictionary_splat_pattern") => 2,
                     _ => 0,
@@ -543,7 +558,7 @@ impl<'a> Lowering<'a> {
             "list_splat_pattern" | "dictionary_splat_pattern" => out.push(Param {
                 name: self.text(p).trim_start_matches('*').to_string(),
                 default: None,
-                star: if p.kind() == "list_splat_pattern" {
+                star: if self.kind(p) == "list_splat_pattern" {
                     1
                 } else {
                     2
@@ -556,7 +571,7 @@ impl<'a> Lowering<'a> {
     fn children_exprs(&self, n: Node, depth: usize) -> Vec<Expr> {
         let mut cur = n.walk();
         n.named_children(&mut cur)
-            .filter(|c| c.kind() != "comment")
+            .filter(|c| self.kind(*c) != "comment")
             .map(|c| self.expr(c, depth + 1))
             .collect()
     }
@@ -566,7 +581,7 @@ impl<'a> Lowering<'a> {
             return Expr::Other(vec![]);
         }
         let d = depth + 1;
-        match n.kind() {
+        match self.kind(n) {
             "identifier" => Expr::Name(self.text(n)),
             "attribute" => {
                 let obj = n.child_by_field_id(self.f.object).map(|o| self.expr(o, d));
@@ -585,12 +600,12 @@ impl<'a> Lowering<'a> {
                 let mut kwargs = Vec::new();
                 let mut splats = Vec::new();
                 if let Some(a) = n.child_by_field_id(self.f.arguments) {
-                    if a.kind() == "generator_expression" {
+                    if self.kind(a) == "generator_expression" {
                         args.push(self.expr(a, d));
                     } else {
                         let mut cur = a.walk();
                         for c in a.named_children(&mut cur) {
-                            match c.kind() {
+                            match self.kind(c) {
                                 "keyword_argument" => {
                                     let name =
                                         c.child_by_field_id(self.f.name).map(|x| self.text(x));
@@ -653,7 +668,7 @@ impl<'a> Lowering<'a> {
                 let mut pairs = Vec::new();
                 let mut cur = n.walk();
                 for c in n.named_children(&mut cur) {
-                    match c.kind() {
+                    match self.kind(c) {
                         "pair" => {
                             let k = c.child_by_field_id(self.f.key).map(|x| self.expr(x, d));
                             let v = c.child_by_field_id(self.f.value).map(|x| self.expr(x, d));
@@ -721,7 +736,7 @@ impl<'a> Lowering<'a> {
                 let mut rest = Vec::new();
                 let mut cur = n.walk();
                 for c in n.named_children(&mut cur) {
-                    match c.kind() {
+                    match self.kind(c) {
                         "for_in_clause" => {
                             let l = c.child_by_field_id(self.f.left).map(|x| self.expr(x, d));
                             let r = c.child_by_field_id(self.f.right).map(|x| self.expr(x, d));
@@ -780,7 +795,7 @@ impl<'a> Lowering<'a> {
         let mut parts = Vec::new();
         let mut cur = n.walk();
         for c in n.named_children(&mut cur) {
-            match c.kind() {
+            match self.kind(c) {
                 "string_content" => parts.push(StrPart::Lit(unescape(&self.text(c)))),
                 "escape_sequence" => parts.push(StrPart::Lit(unescape(&self.text(c)))),
                 "interpolation" => {
