@@ -412,6 +412,26 @@ fn a_tree_of_independent_apps_is_interpreted_in_parts_without_losing_a_call() {
 }
 
 #[test]
+fn a_literal_queue_url_grants_on_its_own_region_and_account() {
+    // A queue in another account or region must be granted there; the
+    // function's own ${AWS::AccountId} would be denied.
+    let s = scan("sqs_urls", &[]);
+    assert_eq!(
+        s.resources("sqs:SendMessage"),
+        vec!["arn:aws:sqs:eu-west-1:210987654321:central-intake"]
+    );
+    assert_eq!(
+        s.resources("sqs:DeleteMessage"),
+        vec!["arn:aws:sqs:us-west-2:123456789012:legacy"]
+    );
+    // A URL from get_queue_url is in the function's own region and account.
+    assert_eq!(
+        s.resources("sqs:ChangeMessageVisibility"),
+        vec!["arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:local"]
+    );
+}
+
+#[test]
 fn transaction_items_map_to_their_own_actions_and_tables() {
     // Deeply nested item literals must survive the interpreter's value bounds.
     let s = scan("transact", &[]);

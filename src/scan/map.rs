@@ -512,6 +512,15 @@ fn arg_for(
             continue;
         };
         let vals = flat_strings(v);
+        // A queue URL names the queue's region and account: a queue in
+        // another account or region is granted there, not in the function's.
+        if prefix == "sqs"
+            && arg_name == "QueueUrl"
+            && !vals.is_empty()
+            && let Some(arns) = vals.iter().map(sqs_queue_arn).collect::<Option<Vec<_>>>()
+        {
+            return Some(ArgVal::Whole(arns));
+        }
         let whole = vals.iter().all(|s| looks_like_arn(s, &arg_name));
         if whole && !vals.is_empty() {
             return Some(ArgVal::Whole(vals));
@@ -667,6 +676,51 @@ fn looks_like_arn(s: &SVal, arg_name: &str) -> bool {
             || arg_name.to_ascii_lowercase().ends_with("arn");
     }
     false
+}
+
+/// The ARN of the queue a literal queue URL names
+/// (`https://sqs.us-east-1.amazonaws.com/123456789012/jobs`, the legacy
+/// `https://us-east-1.queue.amazonaws.com/...` and `queue.amazonaws.com`,
+/// VPC endpoint names, China regions); `None` when any part is not known.
+fn sqs_queue_arn(url: &SVal) -> Option<SVal> {
+    let url = url.as_lit()?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let (host, path) = rest.split_once('/')?;
+    let (account, name) = path.trim_end_matches('/').split_once('/')?;
+    let host = host.strip_suffix(".cn").unwrap_or(host);
+    let host = host.strip_suffix(".amazonaws.com")?;
+    let region = if host == "queue" {
+        "us-east-1"
+    } else if let Some(r) = host.strip_suffix(".queue") {
+        r
+    } else if let Some((_, r)) = host.split_once("sqs.") {
+        r.strip_suffix(".vpce").unwrap_or(r)
+    } else {
+        return None;
+    };
+    let placeholder = |s: &str, p: &str| s == p;
+    let region_ok = placeholder(region, "${AWS::Region}")
+        || (!region.is_empty()
+            && region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+    let account_ok = placeholder(account, "${AWS::AccountId}")
+        || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
+    if !region_ok || !account_ok || name.is_empty() || name.contains('/') {
+        return None;
+    }
+    let partition = if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    };
+    Some(SVal::lit(&format!(
+        "arn:{partition}:sqs:{region}:{account}:{name}"
+    )))
 }
 
 fn last_segment(s: &SVal) -> SVal {
