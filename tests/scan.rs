@@ -432,6 +432,23 @@ fn a_literal_queue_url_grants_on_its_own_region_and_account() {
 }
 
 #[test]
+fn a_resources_meta_client_is_that_services_client() {
+    let s = scan("meta_client", &[]);
+    assert_eq!(
+        s.actions(),
+        set(&["dynamodb:DescribeTable", "s3:PutObject"])
+    );
+    assert_eq!(
+        s.resources("s3:PutObject"),
+        vec!["arn:aws:s3:::reports/daily/report.csv"]
+    );
+    assert_eq!(
+        s.resources("dynamodb:DescribeTable"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/orders"]
+    );
+}
+
+#[test]
 fn transaction_items_map_to_their_own_actions_and_tables() {
     // Deeply nested item literals must survive the interpreter's value bounds.
     let s = scan("transact", &[]);

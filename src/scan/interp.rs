@@ -1515,6 +1515,12 @@ impl Interp {
                 | Value::Waiter(..)
                 | Value::BatchWriter(..) => one(Value::SdkMethod(Box::new(o.clone()), name.into())),
                 Value::AssumedCreds => one(Value::AssumedCreds),
+                // `s3.meta.client`, `table.meta.client`: the resource's
+                // own client (`upload_file` through it is common).
+                Value::SdkMethod(target, m) if m == "meta" && name == "client" => match &**target {
+                    Value::Res(sdk, ..) => one(Value::Client(sdk.clone())),
+                    _ => unknown(),
+                },
                 Value::Str(_) => one(Value::Unknown),
                 _ => unknown(),
             };
