@@ -1686,55 +1686,79 @@ impl Interp {
         let inline = self.funcs[id]
             .inline_scope
             .filter(|_| self.inlining.len() < MAX_INLINE && !self.inlining.contains(&id));
-        if inline.is_none() {
-            add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
-        }
-        let selfv_here = if inline.is_some() {
-            selfv.clone()
-        } else {
-            None
-        };
         let def = self.funcs[id].def.clone();
         let fscope = self.funcs[id].scope;
-        let mut params = def.params.iter().peekable();
+        // The function's own run sees what every call site passes.
+        self.bind_params(&def, fscope, selfv.clone(), args, kwargs, None);
+        match inline {
+            Some(ts) => self.inline_call(id, ts, selfv, args, kwargs),
+            None => {
+                add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
+                self.returns.get(&id).cloned().unwrap_or_else(unknown)
+            }
+        }
+    }
+
+    /// Binds a call's arguments to `def`'s parameters in `scope` (growing
+    /// what is there). With `defaults` (the scope the `def` is in), a
+    /// parameter the call does not pass gets its default, evaluated there;
+    /// without, it keeps what it has (defaults are bound where the `def`
+    /// runs).
+    fn bind_params(
+        &mut self,
+        def: &FunctionDef,
+        scope: Id,
+        selfv: Option<ValSet>,
+        args: &[ValSet],
+        kwargs: &BTreeMap<String, ValSet>,
+        defaults: Option<Id>,
+    ) {
+        let mut params = def.params.iter();
         if let Some(sv) = selfv
             && let Some(p) = params.next()
         {
-            self.assign_local(fscope, &p.name, sv);
+            self.assign_local(scope, &p.name, sv);
         }
-        let mut extra_kw = BTreeMap::new();
         let mut pos = args.iter();
         let mut named: HashSet<&str> = HashSet::default();
         for p in params {
             match p.star {
                 1 => {
                     let rest: Vec<ValSet> = pos.by_ref().cloned().collect();
-                    self.assign_local(fscope, &p.name, one(Value::List(rest)));
+                    self.assign_local(scope, &p.name, one(Value::List(rest)));
                 }
                 2 => {}
                 _ => {
                     named.insert(&p.name);
+                    let mut v = ValSet::new();
                     if let Some(a) = pos.next() {
-                        self.assign_local(fscope, &p.name, a.clone());
+                        union_into(&mut v, a.clone());
                     }
-                    if let Some(v) = kwargs.get(&p.name) {
-                        self.assign_local(fscope, &p.name, v.clone());
+                    if let Some(a) = kwargs.get(&p.name) {
+                        union_into(&mut v, a.clone());
+                    }
+                    if v.is_empty()
+                        && let Some(outer) = defaults
+                    {
+                        v = match &p.default {
+                            Some(d) => self.eval(d, outer),
+                            None => unknown(),
+                        };
+                    }
+                    if !v.is_empty() {
+                        self.assign_local(scope, &p.name, v);
                     }
                 }
             }
         }
-        for (k, v) in kwargs {
-            if !named.contains(k.as_str()) {
-                extra_kw.insert(k.clone(), v.clone());
-            }
-        }
         if let Some(p) = def.params.iter().find(|p| p.star == 2) {
-            self.assign_local(fscope, &p.name, one(Value::Dict(extra_kw)));
+            let extra: BTreeMap<String, ValSet> = kwargs
+                .iter()
+                .filter(|(k, _)| !named.contains(k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            self.assign_local(scope, &p.name, one(Value::Dict(extra)));
         }
-        if let Some(ts) = inline {
-            return self.inline_call(id, ts, selfv_here, args, kwargs);
-        }
-        self.returns.get(&id).cloned().unwrap_or_else(unknown)
     }
 
     /// Evaluates factory `id` for one call site: its parameters bound to
@@ -1755,48 +1779,7 @@ impl Interp {
         let def = self.funcs[id].def.clone();
         let outer = self.funcs[id].outer;
         self.scopes[ts].vars.clear();
-        let mut params = def.params.iter().peekable();
-        if let Some(sv) = selfv
-            && let Some(p) = params.next()
-        {
-            self.assign_local(ts, &p.name, sv);
-        }
-        let mut pos = args.iter();
-        let mut named: HashSet<&str> = HashSet::default();
-        for p in params {
-            match p.star {
-                1 => {
-                    let rest: Vec<ValSet> = pos.by_ref().cloned().collect();
-                    self.assign_local(ts, &p.name, one(Value::List(rest)));
-                }
-                2 => {}
-                _ => {
-                    named.insert(&p.name);
-                    let mut v = ValSet::new();
-                    if let Some(a) = pos.next() {
-                        union_into(&mut v, a.clone());
-                    }
-                    if let Some(a) = kwargs.get(&p.name) {
-                        union_into(&mut v, a.clone());
-                    }
-                    if v.is_empty() {
-                        v = match &p.default {
-                            Some(d) => self.eval(d, outer),
-                            None => unknown(),
-                        };
-                    }
-                    self.assign_local(ts, &p.name, v);
-                }
-            }
-        }
-        if let Some(p) = def.params.iter().find(|p| p.star == 2) {
-            let extra: BTreeMap<String, ValSet> = kwargs
-                .iter()
-                .filter(|(k, _)| !named.contains(k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            self.assign_local(ts, &p.name, one(Value::Dict(extra)));
-        }
+        self.bind_params(&def, ts, selfv, args, kwargs, Some(outer));
         self.inlining.push(id);
         let module = std::mem::replace(&mut self.cur_module, self.scopes[ts].module);
         let r = self.exec_block(&def.body, ts);
