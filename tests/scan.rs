@@ -449,6 +449,29 @@ fn a_resources_meta_client_is_that_services_client() {
 }
 
 #[test]
+fn the_data_api_needs_its_cluster_and_the_secret_it_reads() {
+    // The Data API reads the credentials from `secretArn` as the caller.
+    let s = scan("data_api", &[]);
+    assert_eq!(
+        s.actions(),
+        set(&[
+            "rds-data:BeginTransaction",
+            "rds-data:CommitTransaction",
+            "rds-data:ExecuteStatement",
+            "secretsmanager:GetSecretValue",
+        ])
+    );
+    assert_eq!(
+        s.resources("rds-data:ExecuteStatement"),
+        vec!["arn:aws:rds:us-east-1:123456789012:cluster:orders-db"]
+    );
+    assert_eq!(
+        s.resources("secretsmanager:GetSecretValue"),
+        vec!["${DB_SECRET_ARN}"]
+    );
+}
+
+#[test]
 fn transaction_items_map_to_their_own_actions_and_tables() {
     // Deeply nested item literals must survive the interpreter's value bounds.
     let s = scan("transact", &[]);

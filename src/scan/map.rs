@@ -451,6 +451,9 @@ fn arg_for(
             "EmailIdentity",
         ],
         ("execute-api", _) => &[],
+        // The Data API names its cluster and secret by ARN.
+        ("rds-data", _) => &["resourceArn"],
+        ("secretsmanager", "SecretId") => &["SecretId", "secretArn"],
         _ => &[],
     };
     if prefix == "kms" {
