@@ -201,8 +201,8 @@ struct ModIndex {
     /// (sorted), so `import notify` finds `pkg/notify.py` without a scan.
     by_suffix: HashMap<String, Vec<String>>,
     /// Dotted names that are packages (a prefix of some module's name, at
-    /// any depth) -> the modules that make them one.
-    packages: HashMap<String, Vec<Id>>,
+    /// any depth).
+    packages: HashSet<String>,
 }
 
 impl ModIndex {
@@ -217,10 +217,7 @@ impl ModIndex {
                     .or_default()
                     .push(m.name.clone());
                 for end in start + 1..parts.len() {
-                    ix.packages
-                        .entry(parts[start..end].join("."))
-                        .or_default()
-                        .push(i);
+                    ix.packages.insert(parts[start..end].join("."));
                 }
             }
         }
@@ -228,7 +225,7 @@ impl ModIndex {
     }
 
     fn has_package(&self, name: &str) -> bool {
-        self.packages.contains_key(name)
+        self.packages.contains(name)
     }
 
     /// Finds a module of the tree by dotted name, imported from module
@@ -538,8 +535,6 @@ pub struct Interp {
     seen_calls: HashMap<u64, Vec<usize>>,
     cur_module: Id,
     depth: usize,
-    /// Unit runs to reach the fixpoint (for profiling).
-    pub runs: usize,
     deps: std::cell::RefCell<Deps>,
     cur_unit: u32,
     queue: std::collections::VecDeque<u32>,
@@ -561,11 +556,6 @@ pub struct Stats {
 }
 
 impl Interp {
-    pub fn new(modules: Arc<[ModuleSrc]>) -> Self {
-        let index = Arc::new(ModIndex::new(&modules));
-        Self::part(modules, index, Default::default(), 0)
-    }
-
     /// An interpreter for `modules`, part `part` of the tree `index`
     /// describes; `local` maps the tree's module ids to (part, position in
     /// that part), empty when `modules` is the whole tree.
@@ -594,7 +584,6 @@ impl Interp {
             seen_calls: HashMap::default(),
             cur_module: 0,
             depth: 0,
-            runs: 0,
             deps: Default::default(),
             cur_unit: 0,
             queue: Default::default(),
@@ -727,7 +716,6 @@ impl Interp {
                 continue;
             }
             runs[u as usize] += 1;
-            self.runs += 1;
             self.run_unit(u);
         }
         // Every read is tracked, so one more pass over everything changes
@@ -760,7 +748,7 @@ impl Interp {
             }
         }
         self.stats = Stats {
-            runs: self.runs,
+            runs: runs.iter().map(|&r| r as usize).sum(),
             units: runs.iter().filter(|r| **r > 0).count(),
             modules_again: runs[..n].iter().filter(|r| **r > 1).count(),
             functions_again: runs[n..].iter().filter(|r| **r > 1).count(),

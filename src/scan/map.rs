@@ -703,13 +703,12 @@ fn sqs_queue_arn(url: &SVal) -> Option<SVal> {
     } else {
         return None;
     };
-    let placeholder = |s: &str, p: &str| s == p;
-    let region_ok = placeholder(region, "${AWS::Region}")
+    let region_ok = region == "${AWS::Region}"
         || (!region.is_empty()
             && region
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
-    let account_ok = placeholder(account, "${AWS::AccountId}")
+    let account_ok = account == "${AWS::AccountId}"
         || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()));
     if !region_ok || !account_ok || name.is_empty() || name.contains('/') {
         return None;
