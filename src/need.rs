@@ -2,7 +2,9 @@
 //! the evidence behind it. Every stage that finds evidence (scan, CloudTrail,
 //! template) produces needs; synthesis and the diff only read them.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use foldhash::fast::FixedState;
 
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +56,9 @@ pub struct NeedSet {
     pub needs: BTreeMap<String, Need>,
     /// (action, source) pairs already in `needs`: a large tree gives one
     /// action thousands of sources, and a linear search made `add` quadratic.
-    seen: HashSet<(String, Source)>,
+    /// By action, then source: a lookup borrows both, and only a new pair
+    /// is cloned.
+    seen: HashMap<String, HashSet<Source, FixedState>, FixedState>,
 }
 
 impl NeedSet {
@@ -91,10 +95,13 @@ impl NeedSet {
             (false, true) => {}
             _ => need.resources.extend(resources),
         }
-        let key = (need.action.clone(), source);
-        if !self.seen.contains(&key) {
-            need.sources.push(key.1.clone());
-            self.seen.insert(key);
+        let seen = match self.seen.get_mut(action) {
+            Some(s) => s,
+            None => self.seen.entry(action.to_string()).or_default(),
+        };
+        if !seen.contains(&source) {
+            need.sources.push(source.clone());
+            seen.insert(source);
         }
     }
 

@@ -11,7 +11,7 @@
 //! the policy.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 
 /// Hash maps keyed by names and ids, with a fast fixed-seed hash: the
 /// interpreter hashes a name at every lookup, and SipHash showed in profiles.
@@ -1874,9 +1874,10 @@ impl Interp {
     /// Adds a recorded call unless the same call is already kept: compare
     /// by hash, then exactly.
     fn keep_call(&mut self, c: SdkCall) -> bool {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        (c.module, c.line, &c.sdk, &c.op, &c.args).hash(&mut h);
-        let same = self.seen_calls.entry(h.finish()).or_default();
+        use std::hash::BuildHasher;
+        let key = foldhash::fast::FixedState::default()
+            .hash_one((c.module, c.line, &c.sdk, &c.op, &c.args));
+        let same = self.seen_calls.entry(key).or_default();
         if same.iter().any(|&i| {
             let k = &self.calls[i];
             k.module == c.module
