@@ -190,15 +190,14 @@ fn paginator_and_waiter() {
 fn transfer_helpers_copy_and_presign() {
     let s = scan("transfer_helpers", &[]);
     assert_eq!(s.actions(), set(&["s3:GetObject", "s3:PutObject"]));
-    let get = s.resources("s3:GetObject");
-    assert!(get.contains(&"arn:aws:s3:::*/*".to_string()), "{get:?}");
-    assert!(
-        get.contains(&"arn:aws:s3:::src-bucket/in/x".to_string()),
-        "{get:?}"
-    );
-    assert!(
-        get.contains(&"arn:aws:s3:::${OUT_BUCKET}/web/index.html".to_string()),
-        "{get:?}"
+    // Exactly these: the copy source's key names no access point.
+    assert_eq!(
+        s.resources("s3:GetObject"),
+        vec![
+            "arn:aws:s3:::${OUT_BUCKET}/web/index.html",
+            "arn:aws:s3:::*/*",
+            "arn:aws:s3:::src-bucket/in/x"
+        ]
     );
     let put = s.resources("s3:PutObject");
     assert!(
@@ -486,5 +485,45 @@ fn transaction_items_map_to_their_own_actions_and_tables() {
     assert_eq!(
         s.resources("dynamodb:UpdateItem"),
         vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/members"]
+    );
+}
+
+#[test]
+fn an_sms_to_a_phone_number_is_granted_on_star_and_a_topic_on_its_arn() {
+    // Publishing straight to a PhoneNumber has no topic to scope to: a
+    // topic ARN there would be denied.
+    let s = scan("sns_sms", &[]);
+    assert_eq!(s.actions(), set(&["sns:Publish"]));
+    assert_eq!(s.resources("sns:Publish"), vec!["*"]);
+    // No topic, so no topic key: the optional KMS needs are not there.
+    assert!(!s.json["needs"].to_string().contains("kms:"), "{}", s.json);
+    // A topic publish keeps its ARN (and its optional KMS needs).
+    let t = scan("s3_copy_source", &[]);
+    assert_eq!(
+        t.resources("sns:Publish"),
+        vec!["arn:aws:sns:eu-west-1:123456789012:copied"]
+    );
+    assert!(t.json["needs"].to_string().contains("kms:GenerateDataKey"));
+}
+
+#[test]
+fn a_copy_source_grants_its_bucket_and_key_only() {
+    // CopySource as a dict, as "bucket/key", and boto3's managed copy: the
+    // source's key fills the object ARN, never an access point's name.
+    let s = scan("s3_copy_source", &[]);
+    let want = vec![
+        "arn:aws:s3:::incoming/in/x",
+        "arn:aws:s3:::incoming/in/y",
+        "arn:aws:s3:::staging/z",
+    ];
+    assert_eq!(s.resources("s3:GetObject"), want);
+    assert_eq!(s.resources("s3:GetObjectTagging"), want);
+    assert_eq!(
+        s.resources("s3:PutObject"),
+        vec![
+            "arn:aws:s3:::${ARCHIVE_BUCKET}/a/x",
+            "arn:aws:s3:::${ARCHIVE_BUCKET}/a/y",
+            "arn:aws:s3:::${ARCHIVE_BUCKET}/a/z"
+        ]
     );
 }

@@ -484,8 +484,12 @@ fn arg_for(
             _ => None,
         };
     }
-    // S3 copies: the source object comes from CopySource.
+    // S3 copies: the source object comes from CopySource, which names a
+    // bucket and a key only; its key must not fill an access point's name.
     if prefix == "s3" && spec.role.as_deref() == Some("source") {
+        if ph != "BucketName" && ph != "ObjectName" {
+            return None;
+        }
         let cs = args.get("CopySource")?;
         let mut out = Vec::new();
         for v in cs {
