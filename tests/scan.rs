@@ -527,3 +527,31 @@ fn a_copy_source_grants_its_bucket_and_key_only() {
         ]
     );
 }
+
+#[test]
+fn a_callee_runs_before_its_caller_reads_its_return() {
+    // The handler reads load_config()'s return before load_config has run
+    // anywhere: the callee runs then, so the handler runs once and still
+    // sees the table and queue names it returns.
+    let out = Command::new(env!("CARGO_BIN_EXE_tighten"))
+        .args(["scan", "--format", "json"])
+        .arg(fixture("callee_first"))
+        .env("TIGHTEN_TIMINGS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("(0 modules and 0 functions twice or more)"),
+        "{stderr}"
+    );
+    let s = scan("callee_first", &[]);
+    assert_eq!(
+        s.resources("dynamodb:PutItem"),
+        vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ORDERS_TABLE}"]
+    );
+    assert_eq!(
+        s.resources("sqs:SendMessage"),
+        vec!["arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:intake"]
+    );
+}

@@ -92,6 +92,11 @@ struct ClassInfo {
 /// stops growing it: bounds pathological code (a string grown in a loop).
 const MAX_RUNS: u32 = 24;
 
+/// A callee runs on demand at its first call (see `run_on_demand`) only
+/// from an expression at most this deep, and at most this many units deep.
+const MAX_DEMAND_DEPTH: usize = 8;
+const MAX_DEMAND_NEST: usize = 3;
+
 /// How deep factories evaluated at a call site may nest (a factory calling
 /// a factory); deeper calls read the callee's summary.
 const MAX_INLINE: usize = 4;
@@ -539,6 +544,11 @@ pub struct Interp {
     cur_unit: u32,
     queue: std::collections::VecDeque<u32>,
     queued: Vec<bool>,
+    /// Per unit: how often it has run.
+    runs: Vec<u32>,
+    /// Units executing now, outermost first: the worklist's unit, then
+    /// callees run on demand at their first call.
+    running: Vec<u32>,
     /// Factories being evaluated at a call site, innermost last.
     inlining: Vec<Id>,
     /// Per entry of `calls`: the unit that recorded it.
@@ -588,6 +598,8 @@ impl Interp {
             cur_unit: 0,
             queue: Default::default(),
             queued: Vec::new(),
+            runs: Vec::new(),
+            running: Vec::new(),
             inlining: Vec::new(),
             call_units: Vec::new(),
             stats: Stats::default(),
@@ -610,6 +622,7 @@ impl Interp {
         deps.returns = vec![Vec::new(); it.funcs.len()];
         deps.bases = vec![Vec::new(); it.classes.len()];
         it.queued = vec![false; modules.len() + it.funcs.len()];
+        it.runs = vec![0; it.queued.len()];
         it.unit_calls = vec![Vec::new(); it.queued.len()];
         it.unit_dynamic = vec![Vec::new(); it.queued.len()];
         it
@@ -698,7 +711,6 @@ impl Interp {
         // they call) have settled, so they first run with module-level
         // bindings complete.
         let mut entry: Vec<Id> = self.reached.iter().copied().collect();
-        let mut runs = vec![0u32; self.queued.len()];
         let mut capped = false;
         loop {
             let Some(u) = self.queue.pop_front() else {
@@ -710,12 +722,16 @@ impl Interp {
                 }
                 continue;
             };
+            // Run on demand since it was queued (see `call_func`).
+            if !self.queued[u as usize] {
+                continue;
+            }
             self.queued[u as usize] = false;
-            if runs[u as usize] >= MAX_RUNS {
+            if self.runs[u as usize] >= MAX_RUNS {
                 capped = true;
                 continue;
             }
-            runs[u as usize] += 1;
+            self.runs[u as usize] += 1;
             self.run_unit(u);
         }
         // Every read is tracked, so one more pass over everything changes
@@ -747,6 +763,7 @@ impl Interp {
                 self.dynamic.insert(d);
             }
         }
+        let runs = &self.runs;
         self.stats = Stats {
             runs: runs.iter().map(|&r| r as usize).sum(),
             units: runs.iter().filter(|r| **r > 0).count(),
@@ -816,6 +833,7 @@ impl Interp {
     }
 
     fn run_unit(&mut self, u: u32) {
+        self.running.push(u);
         self.cur_unit = u;
         self.unit_calls[u as usize].clear();
         self.unit_dynamic[u as usize].clear();
@@ -834,6 +852,7 @@ impl Interp {
                 self.add_return(id, r);
             }
         }
+        self.running.pop();
     }
 
     /// Marks that the running unit read `name` in `scope`.
@@ -1681,10 +1700,36 @@ impl Interp {
         match inline {
             Some(ts) => self.inline_call(id, ts, selfv, args, kwargs),
             None => {
+                self.run_on_demand(id);
                 add_reader(&mut self.deps.borrow_mut().returns[id], self.cur_unit);
                 self.returns.get(&id).cloned().unwrap_or_else(unknown)
             }
         }
+    }
+
+    /// A function called before it ever ran runs now, so its caller reads
+    /// its return: otherwise the caller reads nothing, the callee runs
+    /// later, and its return growing runs the caller again (a handler's
+    /// `cfg = load_config()`). Only near the top of a unit's evaluation and
+    /// a few levels deep, so the stack stays bounded; never inside a
+    /// factory evaluated at a call site (its scope is transient). The
+    /// fixpoint is the same, only reached with fewer runs.
+    fn run_on_demand(&mut self, id: Id) {
+        let u = (self.modules.len() + id) as u32;
+        // A unit that is running (a recursive call) has run: runs > 0.
+        if self.runs[u as usize] > 0
+            || !self.inlining.is_empty()
+            || self.depth > MAX_DEMAND_DEPTH
+            || self.running.len() > MAX_DEMAND_NEST
+        {
+            return;
+        }
+        let (unit, module, depth) = (self.cur_unit, self.cur_module, self.depth);
+        self.queued[u as usize] = false;
+        self.runs[u as usize] += 1;
+        self.depth = 0;
+        self.run_unit(u);
+        (self.cur_unit, self.cur_module, self.depth) = (unit, module, depth);
     }
 
     /// Binds a call's arguments to `def`'s parameters in `scope` (growing
