@@ -307,8 +307,10 @@ pub fn interpret(
     modules: Vec<ModuleSrc>,
     entries: &(dyn Fn(&FunctionDef, bool, &str) -> bool + Sync),
 ) -> Outcome {
+    let t = std::time::Instant::now();
     let index = Arc::new(ModIndex::new(&modules));
     let parts = components(&modules, &index);
+    let t = crate::timing::phase("scan: interpreter: index and parts", t);
     if parts.len() <= 1 {
         let mut it = Interp::part(modules.into(), index, Default::default(), 0);
         it.run(entries);
@@ -377,6 +379,7 @@ pub fn interpret(
             (keyed, dynamic, it.stats)
         })
         .collect();
+    let t = crate::timing::phase("scan: interpreter: parts run", t);
     let mut out = Outcome {
         calls: Vec::new(),
         dynamic: BTreeSet::new(),
@@ -395,6 +398,7 @@ pub fn interpret(
     }
     keyed.sort_by_key(|(k, _)| *k);
     out.calls = keyed.into_iter().map(|(_, c)| c).collect();
+    crate::timing::phase("scan: interpreter: merge", t);
     if let Some((modules, index)) = whole {
         let mut it = Interp::part(modules.into(), index, Default::default(), 0);
         it.run(entries);
