@@ -397,6 +397,8 @@ def build(iam, svc_over, op_over):
 def apply_override(iam, entry, o):
     entry["v"] = "o"
     entry["x"] = o["reason"].strip()
+    if o.get("caveat"):
+        entry["c"] = o["caveat"].strip()
     if o.get("permissionless"):
         entry["p"] = 1
     elif o.get("unresolved"):

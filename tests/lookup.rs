@@ -987,3 +987,28 @@ fn generated_table_matches_pinned_inputs() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn athena_start_query_execution_has_its_glue_and_s3_needs_and_a_caveat() {
+    let v = lookup("athena", "start_query_execution");
+    let actions: Vec<String> = actions_of(&v).into_iter().map(|(a, _)| a).collect();
+    for a in [
+        "athena:StartQueryExecution",
+        "glue:GetDatabase",
+        "glue:GetTable",
+        "glue:GetPartitions",
+        "s3:GetBucketLocation",
+        "s3:PutObject",
+    ] {
+        assert!(actions.contains(&a.to_string()), "{a} in {actions:?}");
+    }
+    assert!(
+        v["caveat"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("S3 LOCATION"),
+        "{v}"
+    );
+    // Operations without one say so with null.
+    assert!(lookup("s3", "get_object")["caveat"].is_null());
+}

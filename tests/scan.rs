@@ -555,3 +555,67 @@ fn a_callee_runs_before_its_caller_reads_its_return() {
         vec!["arn:aws:sqs:${AWS::Region}:${AWS::AccountId}:intake"]
     );
 }
+
+#[test]
+fn glue_grants_each_level_of_the_catalog_and_athena_its_catalog_and_results() {
+    let s = scan("athena_glue", &[]);
+    let glue = |r: &str| format!("arn:aws:glue:${{AWS::Region}}:${{AWS::AccountId}}:{r}");
+    // A request on a table is authorised on the catalog, the database and
+    // the table: all three, not the most specific one alone.
+    assert_eq!(
+        s.resources("glue:GetTable"),
+        vec![
+            glue("catalog"),
+            glue("database/analytics"),
+            glue("database/sales"),
+            glue("table/analytics/*"),
+            glue("table/sales/orders"),
+        ]
+    );
+    // get_database names its database `Name`.
+    assert_eq!(
+        s.resources("glue:GetDatabase"),
+        vec![
+            glue("catalog"),
+            glue("database/analytics"),
+            glue("database/sales")
+        ]
+    );
+    // The query: its database's tables, the primary workgroup (none named),
+    // its results under the output location, nothing on access points.
+    assert_eq!(
+        s.resources("glue:GetPartitions"),
+        vec![
+            glue("catalog"),
+            glue("database/analytics"),
+            glue("table/analytics/*")
+        ]
+    );
+    assert_eq!(
+        s.resources("athena:StartQueryExecution"),
+        vec!["arn:aws:athena:${AWS::Region}:${AWS::AccountId}:workgroup/primary"]
+    );
+    assert_eq!(
+        s.resources("s3:PutObject"),
+        vec!["arn:aws:s3:::${RESULTS_BUCKET}/athena/*"]
+    );
+    assert_eq!(
+        s.resources("s3:GetObject"),
+        vec!["arn:aws:s3:::${RESULTS_BUCKET}/athena/*"]
+    );
+    assert_eq!(
+        s.resources("s3:ListBucket"),
+        vec!["arn:aws:s3:::${RESULTS_BUCKET}"]
+    );
+    assert_eq!(
+        s.resources("s3:GetBucketLocation"),
+        vec!["arn:aws:s3:::${RESULTS_BUCKET}"]
+    );
+    // The tables' data location is not in the call: said at the call,
+    // never granted.
+    let warnings = s.json["warnings"].to_string();
+    assert!(
+        warnings.contains("app.py:13: athena.start_query_execution: the query also reads its tables' data from their S3 LOCATION"),
+        "{warnings}"
+    );
+}

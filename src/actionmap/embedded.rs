@@ -90,6 +90,8 @@ struct OpLine {
     p: u8,
     #[serde(default)]
     x: Option<String>,
+    #[serde(default)]
+    c: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +170,7 @@ impl OpLine {
             method: self.m,
             mapping,
             note: self.x,
+            caveat: self.c,
         }
     }
 }

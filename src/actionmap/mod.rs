@@ -127,6 +127,9 @@ pub struct Operation {
     /// `generate_presigned_url` is `Permissionless` with a note starting
     /// `presign:`: the scanner maps the operation named by `ClientMethod`.
     pub note: Option<String>,
+    /// What else the call needs that its arguments cannot name (the S3
+    /// data an Athena query reads): a warning at each call, never a grant.
+    pub caveat: Option<String>,
 }
 
 impl Operation {

@@ -229,6 +229,7 @@ fn lookup_json(t: &Table, svc: &Service, op: &Operation) -> Value {
         "boto3_helper": op.is_boto3_helper(),
         "actions": actions,
         "note": op.note,
+        "caveat": op.caveat,
     })
 }
 
@@ -293,6 +294,9 @@ fn lookup_text(t: &Table, svc: &Service, op: &Operation) -> String {
     }
     if let Some(note) = &op.note {
         let _ = writeln!(s, "  override: {note}");
+    }
+    if let Some(caveat) = &op.caveat {
+        let _ = writeln!(s, "  caveat: {caveat}");
     }
     s
 }

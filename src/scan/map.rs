@@ -15,6 +15,13 @@ pub struct Mapped {
     pub optional: bool,
 }
 
+/// A call's needs, and what else it needs that its arguments cannot name
+/// (the operation's caveat), for a warning at the call.
+pub struct MappedCall {
+    pub needs: Vec<Mapped>,
+    pub caveat: Option<&'static str>,
+}
+
 pub struct MapContext<'a> {
     pub region: Option<&'a str>,
     pub account: Option<&'a str>,
@@ -24,7 +31,7 @@ pub struct MapContext<'a> {
 /// Maps one call. `Err` carries the reason it cannot be mapped (unknown
 /// service or method, or an operation with no IAM action): reported as
 /// unresolved, never guessed.
-pub fn map_call(call: &SdkCall, cx: &MapContext) -> Result<Vec<Mapped>, String> {
+pub fn map_call(call: &SdkCall, cx: &MapContext) -> Result<MappedCall, String> {
     let svc = table()
         .service(&call.sdk.svc)
         .ok_or_else(|| format!("unknown boto3 service `{}`", call.sdk.svc))?;
@@ -40,7 +47,12 @@ pub fn map_call(call: &SdkCall, cx: &MapContext) -> Result<Vec<Mapped>, String> 
         )
     })?;
     let specs = match &op.mapping {
-        Mapping::Permissionless => return Ok(vec![]),
+        Mapping::Permissionless => {
+            return Ok(MappedCall {
+                needs: vec![],
+                caveat: None,
+            });
+        }
         Mapping::Unresolved => {
             return Err(format!(
                 "no IAM action is known for {}:{}",
@@ -85,7 +97,10 @@ pub fn map_call(call: &SdkCall, cx: &MapContext) -> Result<Vec<Mapped>, String> 
             optional: spec.optional,
         });
     }
-    Ok(out)
+    Ok(MappedCall {
+        needs: out,
+        caveat: op.caveat.as_deref(),
+    })
 }
 
 fn resolve_set(v: &ValSet, env: &BTreeMap<String, String>, depth: usize) -> ValSet {
@@ -260,7 +275,19 @@ fn resources_for(
         // Score: placeholders the call names, then fewest left unknown.
         let score = |c: &Filled| (c.named.len(), usize::MAX - c.unfilled());
         let best = candidates.iter().map(score).max().unwrap_or((0, 0));
-        if spec.resource_types.len() > 1 && best.0 > 0 {
+        // Glue's Data Catalog is a hierarchy: a request on a table is
+        // authorised on the catalog, on its database and on the table, and
+        // the policy must allow each of them.
+        let hierarchy = prefix == "glue"
+            && spec
+                .resource_types
+                .iter()
+                .all(|t| GLUE_CATALOG_TYPES.contains(&t.as_str()));
+        if hierarchy {
+            for c in &candidates {
+                out.extend(c.arns.iter().cloned());
+            }
+        } else if spec.resource_types.len() > 1 && best.0 > 0 {
             for c in candidates.iter().filter(|c| score(c) == best) {
                 out.extend(c.arns.iter().cloned());
             }
@@ -286,6 +313,19 @@ fn resources_for(
     }
     out
 }
+
+/// Glue Data Catalog resource types, each level of which a request on a
+/// lower level is also authorised on.
+/// <https://docs.aws.amazon.com/glue/latest/dg/glue-specifying-resource-arns.html>
+const GLUE_CATALOG_TYPES: &[&str] = &[
+    "rootcatalog",
+    "catalog",
+    "database",
+    "table",
+    "tableversion",
+    "userdefinedfunction",
+    "connection",
+];
 
 /// Fills an ARN format; returns how many resource-specific placeholders
 /// came from arguments, and the ARNs.
@@ -454,6 +494,11 @@ fn arg_for(
         // The Data API names its cluster and secret by ARN.
         ("rds-data", _) => &["resourceArn"],
         ("secretsmanager", "SecretId") => &["SecretId", "secretArn"],
+        // Glue names a table or database `Name` in the call that is about
+        // it (`get_table(DatabaseName=..., Name=...)`, `get_database(Name=...)`);
+        // Athena names the database in `QueryExecutionContext.Database`.
+        ("glue", "DatabaseName") => &["DatabaseName", "Name", "Database"],
+        ("glue", "TableName") => &["TableName", "Name"],
         _ => &[],
     };
     if prefix == "kms" {
@@ -510,6 +555,21 @@ fn arg_for(
             }
         }
         return Some(ArgVal::Part(out));
+    }
+    // Athena writes a query's results under its output location
+    // (`ResultConfiguration.OutputLocation`, `s3://bucket/prefix/`).
+    if prefix == "s3" && op_name == "StartQueryExecution" {
+        if ph != "BucketName" && ph != "ObjectName" {
+            return None;
+        }
+        let loc = args
+            .get("ResultConfiguration")
+            .and_then(|v| find_nested(v, &["OutputLocation".to_string()], 0))?;
+        let parts = loc
+            .iter()
+            .map(|u| s3_url_part(u, ph == "BucketName"))
+            .collect();
+        return Some(ArgVal::Part(parts));
     }
     if prefix == "s3" && spec.role.as_deref() == Some("destination") {
         // Destination is Bucket/Key, like any other call.
@@ -568,6 +628,10 @@ fn arg_for(
     }
     if prefix == "events" && ph == "EventBusName" {
         return Some(ArgVal::Part(vec![SVal::lit("default")]));
+    }
+    // A query started without a WorkGroup runs in the primary workgroup.
+    if prefix == "athena" && ph == "WorkGroupName" && op_name == "StartQueryExecution" {
+        return Some(ArgVal::Part(vec![SVal::lit("primary")]));
     }
     None
 }
@@ -816,6 +880,37 @@ fn split_copy_source(s: &SVal, bucket: bool) -> SVal {
         return SVal::unknown();
     }
     if bucket { head } else { tail }
+}
+
+/// The bucket (`bucket`) or the key prefix of an `s3://bucket/prefix` URL;
+/// the key ends open (`prefix*`), since the service names the objects it
+/// writes there. Unknown when the URL is not a literal `s3://` one.
+fn s3_url_part(url: &SVal, bucket: bool) -> SVal {
+    let Some(Piece::Lit(first)) = url.0.first() else {
+        return SVal::unknown();
+    };
+    let Some(rest) = first.strip_prefix("s3://") else {
+        return SVal::unknown();
+    };
+    let mut stripped = url.clone();
+    stripped.0[0] = Piece::Lit(rest.to_string());
+    let has_slash = stripped
+        .0
+        .iter()
+        .any(|p| matches!(p, Piece::Lit(l) if l.contains('/')));
+    let (head, mut tail) = if has_slash {
+        (
+            split_copy_source(&stripped, true),
+            split_copy_source(&stripped, false),
+        )
+    } else {
+        (stripped, SVal::default())
+    };
+    if bucket {
+        return head;
+    }
+    tail.push(Piece::Unknown);
+    tail
 }
 
 /// Renders a value into an ARN part. Key-like parts (S3 keys, parameter

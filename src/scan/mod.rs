@@ -499,11 +499,16 @@ fn analyse(parsed: Vec<Parsed>, opts: &ScanOptions) -> ScanReport {
                         file,
                         line: call.line,
                         call: call.display.clone(),
-                        actions: mapped.iter().map(|m| m.action.clone()).collect(),
+                        actions: mapped.needs.iter().map(|m| m.action.clone()).collect(),
                     });
                     continue;
                 }
-                for m in mapped {
+                if let Some(caveat) = mapped.caveat {
+                    report
+                        .warnings
+                        .push(format!("{file}:{}: {}: {caveat}", call.line, call.display));
+                }
+                for m in &mapped.needs {
                     report.needs.add(
                         &m.action,
                         m.resources.iter().cloned(),
