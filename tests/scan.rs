@@ -64,11 +64,16 @@ impl Scan {
 }
 
 fn scan(name: &str, extra: &[&str]) -> Scan {
+    scan_env(name, extra, &[])
+}
+
+fn scan_env(name: &str, extra: &[&str], env: &[(&str, &str)]) -> Scan {
     let out = Command::new(env!("CARGO_BIN_EXE_tighten"))
         .arg("scan")
         .arg(fixture(name))
         .args(["--format", "json"])
         .args(extra)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -533,19 +538,13 @@ fn a_callee_runs_before_its_caller_reads_its_return() {
     // The handler reads load_config()'s return before load_config has run
     // anywhere: the callee runs then, so the handler runs once and still
     // sees the table and queue names it returns.
-    let out = Command::new(env!("CARGO_BIN_EXE_tighten"))
-        .args(["scan", "--format", "json"])
-        .arg(fixture("callee_first"))
-        .env("TIGHTEN_TIMINGS", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let s = scan_env("callee_first", &[], &[("TIGHTEN_TIMINGS", "1")]);
     assert!(
-        stderr.contains("(0 modules and 0 functions twice or more)"),
-        "{stderr}"
+        s.stderr
+            .contains("(0 modules and 0 functions twice or more)"),
+        "{}",
+        s.stderr
     );
-    let s = scan("callee_first", &[]);
     assert_eq!(
         s.resources("dynamodb:PutItem"),
         vec!["arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${ORDERS_TABLE}"]

@@ -726,7 +726,7 @@ impl Interp {
                 }
                 continue;
             };
-            // Run on demand since it was queued (see `call_func`).
+            // Already run on demand since it was queued (see `run_on_demand`).
             if !self.queued[u as usize] {
                 continue;
             }

@@ -50,7 +50,7 @@ pub fn map_call(call: &SdkCall, cx: &MapContext) -> Result<MappedCall, String> {
         Mapping::Permissionless => {
             return Ok(MappedCall {
                 needs: vec![],
-                caveat: None,
+                caveat: op.caveat.as_deref(),
             });
         }
         Mapping::Unresolved => {
@@ -529,12 +529,15 @@ fn arg_for(
             _ => None,
         };
     }
-    // S3 copies: the source object comes from CopySource, which names a
-    // bucket and a key only; its key must not fill an access point's name.
-    if prefix == "s3" && spec.role.as_deref() == Some("source") {
-        if ph != "BucketName" && ph != "ObjectName" {
-            return None;
-        }
+    // A copy's source object (CopySource) and an Athena query's results
+    // (its output location) are named by a bucket and a key only: neither
+    // fills an access point's name.
+    let copy_source = prefix == "s3" && spec.role.as_deref() == Some("source");
+    let athena_results = prefix == "s3" && op_name == "StartQueryExecution";
+    if (copy_source || athena_results) && ph != "BucketName" && ph != "ObjectName" {
+        return None;
+    }
+    if copy_source {
         let cs = args.get("CopySource")?;
         let mut out = Vec::new();
         for v in cs {
@@ -558,10 +561,7 @@ fn arg_for(
     }
     // Athena writes a query's results under its output location
     // (`ResultConfiguration.OutputLocation`, `s3://bucket/prefix/`).
-    if prefix == "s3" && op_name == "StartQueryExecution" {
-        if ph != "BucketName" && ph != "ObjectName" {
-            return None;
-        }
+    if athena_results {
         let loc = args
             .get("ResultConfiguration")
             .and_then(|v| find_nested(v, &["OutputLocation".to_string()], 0))?;
@@ -571,9 +571,7 @@ fn arg_for(
             .collect();
         return Some(ArgVal::Part(parts));
     }
-    if prefix == "s3" && spec.role.as_deref() == Some("destination") {
-        // Destination is Bucket/Key, like any other call.
-    }
+    // An S3 copy's destination is Bucket/Key, like any other call's.
     for n in &names {
         let Some((arg_name, v)) = find_arg(args, n) else {
             continue;
@@ -856,6 +854,16 @@ fn strip_leading_slash(s: &SVal) -> SVal {
 }
 
 fn split_copy_source(s: &SVal, bucket: bool) -> SVal {
+    match split_first_slash(s) {
+        Some((head, _)) if bucket => head,
+        Some((_, tail)) => tail,
+        None => SVal::unknown(),
+    }
+}
+
+/// Splits a value at its first literal slash: `bucket/key` into `bucket`
+/// and `key`. `None` when no literal part holds a slash.
+fn split_first_slash(s: &SVal) -> Option<(SVal, SVal)> {
     let mut head = SVal::default();
     let mut tail = SVal::default();
     let mut in_tail = false;
@@ -876,10 +884,7 @@ fn split_copy_source(s: &SVal, bucket: bool) -> SVal {
             _ => head.push(p.clone()),
         }
     }
-    if !in_tail {
-        return SVal::unknown();
-    }
-    if bucket { head } else { tail }
+    in_tail.then_some((head, tail))
 }
 
 /// The bucket (`bucket`) or the key prefix of an `s3://bucket/prefix` URL;
@@ -894,18 +899,7 @@ fn s3_url_part(url: &SVal, bucket: bool) -> SVal {
     };
     let mut stripped = url.clone();
     stripped.0[0] = Piece::Lit(rest.to_string());
-    let has_slash = stripped
-        .0
-        .iter()
-        .any(|p| matches!(p, Piece::Lit(l) if l.contains('/')));
-    let (head, mut tail) = if has_slash {
-        (
-            split_copy_source(&stripped, true),
-            split_copy_source(&stripped, false),
-        )
-    } else {
-        (stripped, SVal::default())
-    };
+    let (head, mut tail) = split_first_slash(&stripped).unwrap_or((stripped, SVal::default()));
     if bucket {
         return head;
     }
