@@ -98,6 +98,11 @@ fn parse_date(s: &str) -> Option<(i64, u32, u32)> {
 
 /// RFC 3339 with `Z` or a numeric offset, optional fractional seconds.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    // RFC 3339 is ASCII; the fixed byte offsets below may otherwise fall
+    // inside a multi-byte character.
+    if !s.is_ascii() {
+        return None;
+    }
     let (y, mo, d) = parse_date(s.get(0..10)?)?;
     let b = s.as_bytes();
     if !matches!(b.get(10), Some(b'T' | b't' | b' ')) || b.len() < 19 {
@@ -189,6 +194,15 @@ mod tests {
         assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_rfc3339("2024-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339("2024-01-01T00:00:00"), None);
+    }
+
+    #[test]
+    fn multi_byte_characters_are_rejected_not_sliced() {
+        // Found by the `trail_record` fuzzer: an `eventTime` whose seconds
+        // end inside a two-byte character panicked on a string slice.
+        assert_eq!(parse_rfc3339("2024-05-01T12:00:0\u{e9}Z"), None);
+        assert_eq!(parse_rfc3339("2024-05-01T12:00:00+0\u{e9}:0"), None);
+        assert_eq!(parse_rfc3339("2024-05-01T\u{e9}0:00:00Z"), None);
     }
 
     #[test]
